@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { can } from './permissions';
+
+describe('can', () => {
+  it('hides writes from viewers', () => {
+    expect(can('provider-admin', 'customer:create')).toBe(true);
+    expect(can('provider-admin', 'customer:sync')).toBe(true);
+    expect(can('customer-admin', 'customer:sync')).toBe(true);
+    expect(can('customer-admin', 'customer:create')).toBe(false);
+    expect(can('viewer', 'customer:sync')).toBe(false);
+    expect(can('viewer', 'customer:create')).toBe(false);
+    expect(can(undefined, 'customer:sync')).toBe(false);
+    expect(can('constructor', 'customer:sync')).toBe(false);
+  });
+});

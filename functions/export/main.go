@@ -1,0 +1,23 @@
+// Command export is the month-end export Lambda.
+package main
+
+import (
+	"log"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/seatwise/seatwise/shared/config"
+	"github.com/seatwise/seatwise/shared/export"
+)
+
+func main() {
+	cfg, err := config.FromEnv(config.NeedTable | config.NeedReportsBucket)
+	if err != nil {
+		log.Fatalf("export: %v", err)
+	}
+	r := &export.Runner{Bucket: cfg.ReportsBucket, Now: time.Now, Log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+	lambda.Start(r.Handle)
+}

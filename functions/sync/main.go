@@ -1,0 +1,20 @@
+// Command sync is the sync Lambda: the schedule's fan-out and the jobs-queue worker.
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/seatwise/seatwise/shared/app"
+	"github.com/seatwise/seatwise/shared/config"
+)
+
+func main() {
+	a, err := app.FromEnv(context.Background(), config.NeedTable|config.NeedJobsQueue|config.NeedGraph)
+	if err != nil {
+		log.Fatalf("sync: %v", err)
+	}
+	lambda.Start(a.Sync.HandleEvent)
+}

@@ -1,0 +1,131 @@
+// Package httpapi is Seatwise's HTTP API (/api/v1): echo routes, one authorization middleware driven by a route
+// table, and one error mapping. The same *echo.Echo serves Lambda (through echoadapter) and the local runner.
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/seatwise/seatwise/shared/auth"
+	"github.com/seatwise/seatwise/shared/domain"
+	"github.com/seatwise/seatwise/shared/store"
+)
+
+// Store is the state the API reads and writes.
+type Store interface {
+	CreateCustomer(ctx context.Context, c domain.Customer, actor string) error
+	GetCustomer(ctx context.Context, id string) (domain.Customer, error)
+	ListCustomers(ctx context.Context, cursor string, limit int) (store.Page[domain.Customer], error)
+	CustomerSKUs(ctx context.Context, customerID string) ([]domain.CustomerSKU, error)
+	ListSKUs(ctx context.Context, cursor string, limit int) (store.Page[domain.CustomerSKU], error)
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Syncer queues a sync of one customer.
+type Syncer interface {
+	RequestSync(ctx context.Context, customerID, actor string) (domain.Customer, error)
+}
+
+// ClaimsFunc returns the verified token claims of a request, or an EUnauthorized error.
+type ClaimsFunc func(r *http.Request) (map[string]string, error)
+
+// Deps are what the API needs.
+type Deps struct {
+	Store   Store
+	Sync    Syncer
+	Claims  ClaimsFunc
+	Version string
+	Log     *slog.Logger
+	// NewID returns a new customer id (tests set it for stable ids).
+	NewID func() string
+}
+
+// api holds the dependencies of the handlers.
+type api struct{ Deps }
+
+// policy says who may call a route. Routes with an :id parameter are also limited to the caller's scope.
+type policy struct {
+	public bool
+	min    auth.Role
+}
+
+type route struct {
+	method, path string
+	policy       policy
+	handler      echo.HandlerFunc
+}
+
+// Prefix is the path prefix of every API route.
+const Prefix = "/api/v1"
+
+func (a *api) routes() []route {
+	read := policy{min: auth.Viewer}
+	return []route{
+		{http.MethodGet, "/health", policy{public: true}, a.health},
+		{http.MethodGet, "/openapi.yaml", policy{public: true}, serveOpenAPI},
+		{http.MethodGet, "/me", read, a.me},
+		{http.MethodGet, "/customers", read, a.listCustomers},
+		{http.MethodPost, "/customers", policy{min: auth.ProviderAdmin}, a.createCustomer},
+		{http.MethodGet, "/customers/:id", read, a.getCustomer},
+		{http.MethodPost, "/customers/:id/sync", policy{min: auth.CustomerAdmin}, a.syncCustomer},
+		{http.MethodGet, "/customers/:id/skus", read, a.customerSKUs},
+		{http.MethodGet, "/skus", read, a.listSKUs},
+	}
+}
+
+// New returns the API's echo instance.
+func New(d Deps) *echo.Echo {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	a := &api{Deps: d}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.Use(middleware.RequestID())
+	e.Use(middleware.BodyLimit(fmt.Sprint(maxBody)))
+	g := e.Group(Prefix)
+	for _, r := range a.routes() {
+		g.Add(r.method, r.path, r.handler, a.authorize(r.policy))
+	}
+	return e
+}
+
+// authorize is the one middleware that authenticates and authorizes every route by role and customer scope.
+// A customer outside the caller's scope is answered 404, so that its existence does not leak.
+func (a *api) authorize(p policy) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if p.public {
+				return next(c)
+			}
+			claims, err := a.Claims(c.Request())
+			if err != nil {
+				return err
+			}
+			pr, err := auth.FromClaims(claims)
+			if err != nil {
+				return err
+			}
+			if id := c.Param("id"); id != "" && !pr.CanSee(id) {
+				return domain.Errorf(domain.ENotFound, "customer %s not found", id)
+			}
+			if !pr.Role.AtLeast(p.min) {
+				return domain.Errorf(domain.EForbidden, "the %s role cannot do this (needs %s)", pr.Role, p.min)
+			}
+			c.SetRequest(c.Request().WithContext(auth.WithPrincipal(c.Request().Context(), pr)))
+			return next(c)
+		}
+	}
+}
+
+func principal(c echo.Context) auth.Principal {
+	p, _ := auth.FromContext(c.Request().Context())
+	return p
+}

@@ -1,0 +1,57 @@
+// Package queue sends Seatwise's job messages to SQS and names their shapes.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// SQSAPI is the part of the SQS client the sender uses.
+type SQSAPI interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+var _ SQSAPI = (*sqs.Client)(nil)
+
+// Message types on the jobs queue.
+const (
+	TypeSync = "sync"
+)
+
+// Job is a message on the jobs queue.
+type Job struct {
+	Type        string `json:"type"`
+	CustomerID  string `json:"customerId"`
+	RequestedBy string `json:"requestedBy"`
+}
+
+// StagingCheck is a message on the staging queue: check whether a user has appeared in Teams.
+type StagingCheck struct {
+	CustomerID string `json:"customerId"`
+	UserID     string `json:"userId"`
+}
+
+// Sender sends JSON messages to one queue.
+type Sender struct {
+	client SQSAPI
+	url    string
+}
+
+// NewSender returns a Sender for the queue at url.
+func NewSender(client SQSAPI, url string) *Sender { return &Sender{client: client, url: url} }
+
+// Send sends v as a JSON message.
+func (s *Sender) Send(ctx context.Context, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("marshal message: %w", err)
+	}
+	b := string(body)
+	if _, err := s.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &s.url, MessageBody: &b}); err != nil {
+		return fmt.Errorf("send message to %s: %w", s.url, err)
+	}
+	return nil
+}
