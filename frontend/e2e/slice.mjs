@@ -24,8 +24,8 @@ const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artif
 
 const CUSTOMER = 'Contoso Dental';
 const TENANT = '7d3c7a6e-1c2b-4f7e-9a51-2f3e8c9b0a11';
-const SKU_NAME = 'Office 365 E3';
-const SKU_PART = 'ENTERPRISEPACK';
+const SKU_NAME = 'Microsoft 365 Business Premium';
+const SKU_PART = 'SPB';
 const COUNT = /^−?-?[\d,]+$/; // formatCount uses U+2212 for negatives
 
 // A hard stop in case something hangs outside a step's own timeout.

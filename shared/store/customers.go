@@ -70,7 +70,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, actor str
 	it := customerItem{
 		PK: customerPK(c.ID), SK: metaSK, GSI1PK: customersGSI1PK, GSI1SK: customerListSK(c), Type: "customer",
 		ID: c.ID, Name: c.Name, TenantID: c.TenantID, PublicSector: c.PublicSector, CreatedAt: c.CreatedAt,
-		Version: c.Version,
+		Version: c.Version, Sync: &syncItem{Status: domain.SyncNever},
 	}
 	item, err := attributevalue.MarshalMap(it)
 	if err != nil {

@@ -20,13 +20,12 @@ func (s *Store) MarkSyncQueued(ctx context.Context, customerID string) error {
 		TableName:           &s.table,
 		Key:                 key(customerPK(customerID), metaSK),
 		ConditionExpression: ptr("attribute_exists(PK)"),
-		UpdateExpression:    ptr("SET #sync = if_not_exists(#sync, :empty), #sync.#status = :queued"),
+		UpdateExpression:    ptr("SET #sync.#status = :queued"),
 		ExpressionAttributeNames: map[string]string{
 			"#sync": "sync", "#status": "status",
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":queued": str(domain.SyncQueued),
-			":empty":  &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"skuCount": &types.AttributeValueMemberN{Value: "0"}}},
 		},
 	})
 	return notFoundIfConditionFailed(err, "customer %s not found", customerID)
@@ -40,7 +39,7 @@ func (s *Store) AcquireSyncLease(ctx context.Context, customerID string, now, un
 		TableName:           &s.table,
 		Key:                 key(customerPK(customerID), metaSK),
 		ConditionExpression: ptr("attribute_exists(PK) AND (attribute_not_exists(syncLeaseUntil) OR syncLeaseUntil < :now)"),
-		UpdateExpression:    ptr("SET syncLeaseUntil = :until, #sync = if_not_exists(#sync, :empty), #sync.#status = :running, #sync.lastAttemptAt = :nowts"),
+		UpdateExpression:    ptr("SET syncLeaseUntil = :until, #sync.#status = :running, #sync.lastAttemptAt = :nowts"),
 		ExpressionAttributeNames: map[string]string{
 			"#sync": "sync", "#status": "status",
 		},
@@ -49,7 +48,6 @@ func (s *Store) AcquireSyncLease(ctx context.Context, customerID string, now, un
 			":until":   &types.AttributeValueMemberN{Value: fmt.Sprint(until.Unix())},
 			":running": str(domain.SyncRunning),
 			":nowts":   str(now.UTC().Format(time.RFC3339Nano)),
-			":empty":   &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"skuCount": &types.AttributeValueMemberN{Value: "0"}}},
 		},
 	})
 	var failed *types.ConditionalCheckFailedException

@@ -1,0 +1,89 @@
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/maxatome/go-testdeep/td"
+
+	"github.com/seatwise/seatwise/shared/localaws"
+)
+
+// startForTest starts a whole local stack on free ports.
+func startForTest(t *testing.T) *Stack {
+	t.Helper()
+	root, err := localaws.RepoRoot()
+	td.Require(t).CmpNoError(err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{
+		Addr: "127.0.0.1:0", MotoAddr: "127.0.0.1:0", GraphAddr: "127.0.0.1:0",
+		Root: root, StateDir: t.TempDir(), PollWait: 50 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	td.Require(t).CmpNoError(err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestStackServesHealthAndSPA(t *testing.T) {
+	s := startForTest(t)
+	td.Cmp(t, getJSON(t, s.URL+"/api/v1/health"), td.JSON(`{"status":"ok","version":"dev"}`))
+	td.Cmp(t, getJSON(t, s.URL+"/config.json"), td.JSON(`{"auth":"local"}`))
+
+	resp, err := http.Get(s.URL + "/")
+	td.Require(t).CmpNoError(err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	td.Cmp(t, resp.StatusCode, 200)
+	td.Cmp(t, string(body), td.Contains("<title>"))
+}
+
+func getJSON(t *testing.T, url string) any {
+	t.Helper()
+	resp, err := http.Get(url)
+	td.Require(t).CmpNoError(err)
+	defer resp.Body.Close()
+	td.Cmp(t, resp.StatusCode, 200, url)
+	var v any
+	td.Require(t).CmpNoError(json.NewDecoder(resp.Body).Decode(&v), url)
+	return v
+}
+
+func TestStartReportsBusyPort(t *testing.T) {
+	s := startForTest(t)
+	root, _ := localaws.RepoRoot()
+	_, err := Start(context.Background(), Options{
+		Addr: s.URL[len("http://"):], MotoAddr: "127.0.0.1:0", GraphAddr: "127.0.0.1:0", Root: root, StateDir: t.TempDir(),
+	})
+	td.Cmp(t, err, td.ErrorIs(td.Smuggle(func(e error) string { return e.Error() }, td.Re(`port 127\.0\.0\.1:\d+ is in use.*set PORT`))))
+}
+
+// TestBrowserSlice runs the first slice through the SPA in headless Chromium (frontend/e2e/slice.mjs): sign in,
+// add a customer (with a bad tenant id, then a duplicate), sync it, see its licences and the summary.
+func TestBrowserSlice(t *testing.T) {
+	root, _ := localaws.RepoRoot()
+	if _, err := os.Stat(filepath.Join(root, "frontend", "dist", "index.html")); err != nil {
+		t.Fatal("frontend/dist is not built: run `make test` (it builds the SPA) or `make frontend`")
+	}
+	if _, err := os.Stat(filepath.Join(root, "frontend", "node_modules", "playwright-core")); err != nil {
+		t.Fatal("frontend/node_modules is missing: run `make test` (it runs npm ci)")
+	}
+	s := startForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "e2e/slice.mjs")
+	cmd.Dir = filepath.Join(root, "frontend")
+	cmd.Env = append(os.Environ(), "BASE_URL="+s.URL)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser test output:\n%s", out)
+	td.CmpNoError(t, err, "frontend/e2e/slice.mjs failed (screenshots in frontend/e2e/artifacts)")
+}
