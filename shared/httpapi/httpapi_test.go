@@ -1,0 +1,214 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/maxatome/go-testdeep/helpers/tdhttp"
+	"github.com/maxatome/go-testdeep/td"
+	"gopkg.in/yaml.v3"
+
+	"github.com/seatwise/seatwise/shared/auth"
+	"github.com/seatwise/seatwise/shared/devauth"
+	"github.com/seatwise/seatwise/shared/domain"
+	"github.com/seatwise/seatwise/shared/localaws"
+	"github.com/seatwise/seatwise/shared/queue"
+	"github.com/seatwise/seatwise/shared/store"
+	"github.com/seatwise/seatwise/shared/tenantsync"
+)
+
+// testAPI is the API over a real store (DynamoDB in moto) and real queues, with locally signed tokens.
+type testAPI struct {
+	*tdhttp.TestAPI
+	store  *store.Store
+	tokens *devauth.Issuer
+	sqs    *sqs.Client
+	stack  *localaws.Stack
+	api    *api
+}
+
+func newTestAPI(t *testing.T) *testAPI {
+	t.Helper()
+	stack := localaws.StartForTest(t)
+	cfg, _ := stack.AWSConfig(context.Background())
+	st := store.New(dynamodb.NewFromConfig(cfg), stack.TableName)
+	sqsClient := sqs.NewFromConfig(cfg)
+	tokens := devauth.NewIssuer()
+	deps := Deps{
+		Store:   st,
+		Sync:    &tenantsync.Service{Store: st, Jobs: queue.NewSender(sqsClient, stack.JobsQueueURL)},
+		Claims:  tokens.Claims,
+		Version: "test",
+	}
+	return &testAPI{TestAPI: tdhttp.NewTestAPI(t, New(deps)), store: st, tokens: tokens, sqs: sqsClient, stack: stack,
+		api: &api{Deps: deps}}
+}
+
+func (ta *testAPI) bearer(role auth.Role, scope ...string) http.Header {
+	tok, err := ta.tokens.Token("user-"+string(role), "Test "+string(role), role, scope)
+	if err != nil {
+		panic(err)
+	}
+	return http.Header{"Authorization": {"Bearer " + tok}}
+}
+
+func (ta *testAPI) admin() http.Header { return ta.bearer(auth.ProviderAdmin, auth.AllCustomers) }
+
+// createCustomer adds a customer through the API and returns its id.
+func (ta *testAPI) createCustomer(name, tenant string) string {
+	var id string
+	ta.PostJSON("/api/v1/customers", map[string]any{"name": name, "tenantId": tenant}, ta.admin()).
+		CmpStatus(http.StatusCreated).
+		CmpJSONBody(td.SuperJSONOf(`{"id": $1, "name": $2, "tenantId": $3, "sync": $4}`,
+			td.Catch(&id, td.NotEmpty()), name, tenant, td.SuperMapOf(map[string]any{"status": "never"}, nil)))
+	return id
+}
+
+const tenantA = "7d3c7a6e-1c2b-4f7e-9a51-2f3e8c9b0a11"
+
+func TestHealthNeedsNoToken(t *testing.T) {
+	ta := newTestAPI(t)
+	ta.Get("/api/v1/health").CmpStatus(200).CmpJSONBody(td.JSON(`{"status":"ok","version":"test"}`))
+	ta.Get("/api/v1/nope").CmpStatus(404).CmpJSONBody(td.JSON(`{"error":{"code":"not_found","message":"no such route"}}`))
+}
+
+func TestCreateCustomerRejectsBadInputAndStoresNothing(t *testing.T) {
+	ta := newTestAPI(t)
+	ta.createCustomer("Contoso Dental", tenantA)
+
+	cases := []struct {
+		name, body string
+		status     int
+		fields     any
+	}{
+		{"empty name", `{"name":"  ","tenantId":"a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"}`, 400, td.JSON(`{"name":"required"}`)},
+		{"tenant not a GUID", `{"name":"X","tenantId":"contoso.onmicrosoft.com"}`, 400, td.JSON(`{"tenantId":"must be a GUID such as 00000000-0000-0000-0000-000000000000"}`)},
+		{"both wrong", `{"name":"","tenantId":""}`, 400, td.JSON(`{"name":"required","tenantId":"required"}`)},
+		{"unknown field", `{"name":"X","tenantId":"a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d","plan":"gold"}`, 400, td.JSON(`{"plan":"unknown field"}`)},
+		{"wrong type", `{"name":"X","tenantId":"a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d","publicSector":"yes"}`, 400, td.JSON(`{"publicSector":"must be a bool"}`)},
+		{"malformed", `{"name":`, 400, td.SuperMapOf(map[string]any{"body": td.NotEmpty()}, nil)},
+		{"empty body", ``, 400, td.JSON(`{"body":"a JSON object is required"}`)},
+		{"two values", `{"name":"X","tenantId":"a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"} {}`, 400, td.JSON(`{"body":"trailing data after the JSON object"}`)},
+		{"oversized", `{"name":"` + strings.Repeat("x", maxBody) + `","tenantId":"a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"}`, 400, td.SuperMapOf(map[string]any{"body": td.NotEmpty()}, nil)},
+		{"duplicate tenant (upper case)", `{"name":"Other","tenantId":"` + strings.ToUpper(tenantA) + `"}`, 409, td.JSON(`{"tenantId":"this Microsoft tenant is already registered as a customer"}`)},
+	}
+	for _, c := range cases {
+		ta.Name(c.name).Post("/api/v1/customers", strings.NewReader(c.body), "Content-Type", "application/json", ta.admin()).
+			CmpStatus(c.status).
+			CmpJSONBody(td.JSON(`{"error":{"code":$1,"message":$2,"fields":$3}}`,
+				map[int]string{400: "invalid", 409: "conflict"}[c.status], td.NotEmpty(), c.fields))
+	}
+	page, err := ta.store.ListCustomers(context.Background(), "", 50)
+	td.Require(t).CmpNoError(err)
+	td.Cmp(t, page.Items, td.Len(1), "only the first customer is stored")
+}
+
+func TestCustomersPageWithCursor(t *testing.T) {
+	ta := newTestAPI(t)
+	for i := range 5 {
+		ta.createCustomer(fmt.Sprintf("Customer %d", i), fmt.Sprintf("00000000-0000-4000-8000-00000000000%d", i))
+	}
+	var names []string
+	cursor := ""
+	for range 3 {
+		var page store.Page[domain.Customer]
+		ta.Get("/api/v1/customers?limit=2&cursor="+cursor, ta.admin()).CmpStatus(200).
+			CmpJSONBody(td.Smuggle(func(p store.Page[domain.Customer]) store.Page[domain.Customer] { page = p; return p }, td.Ignore()))
+		for _, c := range page.Items {
+			names = append(names, c.Name)
+		}
+		cursor = page.NextCursor
+	}
+	td.Cmp(t, names, []string{"Customer 0", "Customer 1", "Customer 2", "Customer 3", "Customer 4"})
+	td.Cmp(t, cursor, "")
+
+	ta.Get("/api/v1/customers?cursor=not-ours", ta.admin()).CmpStatus(400).
+		CmpJSONBody(td.JSON(`{"error":{"code":"invalid","message":"invalid input","fields":{"cursor":"not a cursor returned by this API"}}}`))
+	for _, limit := range []string{"0", "201", "x"} {
+		ta.Get("/api/v1/customers?limit="+limit, ta.admin()).CmpStatus(400).
+			CmpJSONBody(td.JSON(`{"error":{"code":"invalid","message":"invalid input","fields":{"limit":"must be a whole number from 1 to 200"}}}`))
+	}
+}
+
+func TestSyncNowQueuesAJob(t *testing.T) {
+	ta := newTestAPI(t)
+	id := ta.createCustomer("Contoso Dental", tenantA)
+	ta.Post("/api/v1/customers/"+id+"/sync", nil, ta.admin()).CmpStatus(202).
+		CmpJSONBody(td.SuperJSONOf(`{"id":$1,"sync":$2}`, id, td.SuperMapOf(map[string]any{"status": "queued"}, nil)))
+
+	out, err := ta.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &ta.stack.JobsQueueURL, MaxNumberOfMessages: 10})
+	td.Require(t).CmpNoError(err)
+	td.Cmp(t, out.Messages, td.Len(1))
+	td.Cmp(t, json.RawMessage(*out.Messages[0].Body), td.Smuggle(unmarshalAny, td.JSON(`{"type":"sync","customerId":$1,"requestedBy":"user-provider-admin"}`, id)))
+
+	ta.Post("/api/v1/customers/nope/sync", nil, ta.admin()).CmpStatus(404)
+}
+
+// TestAuthorization checks every route × role × scope: no token → 401; a customer outside the scope → 404; a
+// role below the route's → 403; otherwise the route runs.
+func TestAuthorization(t *testing.T) {
+	ta := newTestAPI(t)
+	own := ta.createCustomer("Own", tenantA)
+	other := ta.createCustomer("Other", "a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
+
+	roles := []auth.Role{auth.Viewer, auth.CustomerAdmin, auth.ProviderAdmin}
+	for _, r := range ta.api.routes() {
+		for _, role := range roles {
+			for scopeName, scope := range map[string][]string{"all": {auth.AllCustomers}, "own": {own}} {
+				for target, id := range map[string]string{"own": own, "other": other} {
+					path := strings.ReplaceAll(Prefix+r.path, ":id", id)
+					name := fmt.Sprintf("%s %s as %s scope %s on %s", r.method, r.path, role, scopeName, target)
+					resp := ta.Name(name).Request(tdhttp.NewRequest(r.method, path, strings.NewReader(`{}`), "Content-Type", "application/json"))
+					if !r.policy.public {
+						resp.CmpStatus(http.StatusUnauthorized)
+					}
+					resp = ta.Name(name).Request(tdhttp.NewRequest(r.method, path, strings.NewReader(`{}`),
+						"Content-Type", "application/json", ta.bearer(role, scope...)))
+					scoped := strings.Contains(r.path, ":id")
+					switch {
+					case r.policy.public:
+						resp.CmpStatus(http.StatusOK)
+					case scoped && scopeName == "own" && target == "other":
+						resp.CmpStatus(http.StatusNotFound)
+					case !role.AtLeast(r.policy.min):
+						resp.CmpStatus(http.StatusForbidden)
+					default:
+						resp.CmpStatus(td.Not(td.Any(401, 403, 404)))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestOpenAPIDescribesEveryRoute fails when a route is missing from openapi.yaml.
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	var doc struct {
+		OpenAPI string                    `yaml:"openapi"`
+		Paths   map[string]map[string]any `yaml:"paths"`
+	}
+	td.Require(t).CmpNoError(yaml.Unmarshal(openAPI, &doc))
+	td.Cmp(t, doc.OpenAPI, td.HasPrefix("3.1"))
+	param := regexp.MustCompile(`:(\w+)`)
+	e := New(Deps{})
+	for _, r := range e.Routes() {
+		if !strings.HasPrefix(r.Path, Prefix) {
+			continue
+		}
+		path := param.ReplaceAllString(strings.TrimPrefix(r.Path, Prefix), "{$1}")
+		td.Cmp(t, doc.Paths[path], td.ContainsKey(strings.ToLower(r.Method)), "%s %s in openapi.yaml", r.Method, path)
+	}
+}
+
+func unmarshalAny(raw json.RawMessage) (any, error) {
+	var v any
+	err := json.Unmarshal(raw, &v)
+	return v, err
+}
