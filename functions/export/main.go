@@ -3,14 +3,13 @@ package main
 
 import (
 	"log"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/seatwise/seatwise/shared/config"
 	"github.com/seatwise/seatwise/shared/export"
+	"github.com/seatwise/seatwise/shared/logging"
 )
 
 func main() {
@@ -18,6 +17,6 @@ func main() {
 	if err != nil {
 		log.Fatalf("export: %v", err)
 	}
-	r := &export.Runner{Bucket: cfg.ReportsBucket, Now: time.Now, Log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+	r := &export.Runner{Bucket: cfg.ReportsBucket, Now: time.Now, Log: logging.New(cfg.LogLevel)}
 	lambda.Start(r.Handle)
 }

@@ -3,19 +3,19 @@ package main
 
 import (
 	"log"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/seatwise/seatwise/shared/config"
+	"github.com/seatwise/seatwise/shared/logging"
 	"github.com/seatwise/seatwise/shared/staging"
 )
 
 func main() {
-	if _, err := config.FromEnv(config.NeedTable | config.NeedStagingQueue | config.NeedGraph); err != nil {
+	cfg, err := config.FromEnv(config.NeedTable | config.NeedStagingQueue | config.NeedGraph)
+	if err != nil {
 		log.Fatalf("staging: %v", err)
 	}
-	h := &staging.Handler{Log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+	h := &staging.Handler{Log: logging.New(cfg.LogLevel)}
 	lambda.Start(h.HandleBatch)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/seatwise/seatwise/shared/domain"
 	"github.com/seatwise/seatwise/shared/graph"
 	"github.com/seatwise/seatwise/shared/httpapi"
+	"github.com/seatwise/seatwise/shared/logging"
 	"github.com/seatwise/seatwise/shared/queue"
 	"github.com/seatwise/seatwise/shared/store"
 	"github.com/seatwise/seatwise/shared/tenantsync"
@@ -47,7 +48,7 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := logging.New(cfg.LogLevel)
 	st := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName)
 	return &App{
 		Config: cfg,

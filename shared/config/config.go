@@ -22,6 +22,8 @@ type Config struct {
 	// GraphCAFile, when set, is a PEM file of extra roots trusted for Graph and Entra (the simulator's CA).
 	GraphCAFile string
 	Version     string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
 }
 
 // Defaults for Microsoft's public cloud.
@@ -58,6 +60,7 @@ func fromLookup(get func(string) string, need Need) (Config, error) {
 		GraphBaseURL:       strings.TrimRight(orDefault(get("GRAPH_BASE_URL"), DefaultGraphBaseURL), "/"),
 		GraphCAFile:        get("GRAPH_CA_FILE"),
 		Version:            orDefault(get("SEATWISE_VERSION"), "dev"),
+		LogLevel:           orDefault(get("LOG_LEVEL"), "info"),
 	}
 	var missing []string
 	check := func(n Need, name, value string) {

@@ -15,6 +15,7 @@ func TestFromLookup(t *testing.T) {
 		GraphAuthorityHost: DefaultAuthorityHost,
 		GraphBaseURL:       "https://sim:1/v1.0",
 		Version:            "dev",
+		LogLevel:           "info",
 	}))
 
 	_, err = fromLookup(func(k string) string { return env[k] }, NeedTable|NeedJobsQueue|NeedGraph)
