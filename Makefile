@@ -15,7 +15,8 @@ export PATH  := $(BIN):$(PATH)
 
 ## dev: run moto, the Graph simulator, the API and the SPA on http://127.0.0.1:$${PORT:-8080}
 dev: check-moto frontend
-	go run ./infra/dev
+	go build -o bin/seatwise-dev ./infra/dev
+	exec bin/seatwise-dev
 
 ## test: Go unit + integration + Lambda event tests, frontend unit tests, browser test
 test: check-moto chromium rie frontend
@@ -25,7 +26,8 @@ test: check-moto chromium rie frontend
 
 ## graphsim: the Graph simulator alone, in the foreground
 graphsim:
-	go run ./infra/graphsim
+	go build -o bin/graphsim ./infra/graphsim
+	exec bin/graphsim
 
 ## invoke: one function through aws-lambda-rie against the running `make dev` stack: make invoke FN=api EVENT=events/api-health.json
 invoke: rie

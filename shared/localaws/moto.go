@@ -113,7 +113,9 @@ func startMoto(ctx context.Context, bin, host, port string) (*Moto, error) {
 	cmd := exec.Command(bin, "-H", host, "-p", port)
 	cmd.Stdout = out
 	cmd.Stderr = out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (a Ctrl-C reaches the runner, which stops moto in order), and killed with the runner
+	// should the runner die without stopping it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
