@@ -9,6 +9,8 @@ export interface AppContext {
   me: Me | null;
   /** Sign-in configuration from /config.json, once loaded. */
   config: AuthConfig | null;
+  /** Loads /config.json once (and points the API client at its apiUrl); later calls return the same config. */
+  loadConfig(signal?: AbortSignal): Promise<AuthConfig>;
   /** Stores a token and goes to the page the user wanted. */
   signedIn(token: string): void;
   signOut(): void;

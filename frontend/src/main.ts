@@ -43,6 +43,12 @@ const app: AppContext = {
   api,
   me: null,
   config: null as AuthConfig | null,
+  async loadConfig(signal?: AbortSignal) {
+    if (app.config) return app.config;
+    const cfg = await api.loadConfig(signal);
+    app.config = cfg;
+    return cfg;
+  },
   signedIn(token: string) {
     setToken(store, token);
     app.me = null;
@@ -107,6 +113,24 @@ async function render(): Promise<void> {
   const signal = ctrl.signal;
   const route = parseRoute(location.hash);
   const root = h('main', { id: 'main', className: 'content' });
+
+  // Nothing talks to the API before /config.json says where it is (in AWS, not this origin).
+  if (!app.config) {
+    replace(appEl, h('p', { className: 'loading' }, 'Loading…'));
+    try {
+      await app.loadConfig(signal);
+    } catch (e) {
+      if (signal.aborted) return;
+      const retry = h('button', { type: 'button', className: 'btn' }, 'Try again');
+      retry.addEventListener('click', () => void render());
+      replace(
+        appEl,
+        h('main', { className: 'content' }, errorAlert(toApiError(e), 'Cannot load the app configuration'), h('div', { className: 'actions' }, retry)),
+      );
+      return;
+    }
+    if (signal.aborted) return;
+  }
 
   if (route.name === 'signin') {
     if (getToken(store)) {

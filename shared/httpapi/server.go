@@ -68,7 +68,7 @@ func (a *api) routes() []route {
 	read := policy{min: auth.Viewer}
 	return []route{
 		{http.MethodGet, "/health", policy{public: true}, a.health},
-		{http.MethodGet, "/openapi.yaml", policy{public: true}, serveOpenAPI},
+		{http.MethodGet, "/openapi.yaml", read, serveOpenAPI},
 		{http.MethodGet, "/me", read, a.me},
 		{http.MethodGet, "/customers", read, a.listCustomers},
 		{http.MethodPost, "/customers", policy{min: auth.ProviderAdmin}, a.createCustomer},

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiClient, ApiError, codeForStatus, pageQuery, parseApiError, toApiError } from './client';
+import { ApiClient, ApiError, codeForStatus, normaliseApiUrl, pageQuery, parseApiError, parseAuthConfig, toApiError } from './client';
 
 describe('parseApiError', () => {
   it('reads the error envelope with fields', () => {
@@ -91,7 +91,7 @@ describe('ApiClient', () => {
   it('sends no token to /config.json', async () => {
     const fetchMock = vi.fn(async () => response(200, '{"auth":"local"}'));
     const c = new ApiClient({ getToken: () => 'tok', fetch: fetchMock as unknown as typeof fetch });
-    expect(await c.config()).toEqual({ auth: 'local' });
+    expect(await c.loadConfig()).toEqual({ auth: 'local' });
     const [, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
     expect((init.headers as Record<string, string>)['Authorization']).toBeUndefined();
   });
@@ -129,5 +129,90 @@ describe('ApiClient', () => {
     const c = new ApiClient({ getToken: () => null, fetch: fetchMock as unknown as typeof fetch });
     await c.customerSkus('a/b');
     expect((fetchMock.mock.calls[0] as unknown as [string])[0]).toBe('/api/v1/customers/a%2Fb/skus');
+  });
+});
+
+const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+const cognitoConfig = {
+  auth: 'cognito',
+  region: 'eu-west-1',
+  userPoolId: 'eu-west-1_AbC',
+  clientId: 'client1',
+  domain: 'seatwise-prod-123456789012.auth.eu-west-1.amazoncognito.com',
+  apiUrl: API,
+};
+
+describe('normaliseApiUrl', () => {
+  it('is empty when there is no apiUrl', () => {
+    expect(normaliseApiUrl(undefined)).toBe('');
+    expect(normaliseApiUrl(null)).toBe('');
+    expect(normaliseApiUrl('')).toBe('');
+  });
+  it('keeps an absolute URL without its trailing slashes', () => {
+    expect(normaliseApiUrl(API)).toBe(API);
+    expect(normaliseApiUrl(`${API}/`)).toBe(API);
+    expect(normaliseApiUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+    expect(normaliseApiUrl('https://api.example.com/stage//')).toBe('https://api.example.com/stage');
+  });
+  it('rejects what cannot be a base URL', () => {
+    for (const bad of ['abc123.execute-api.eu-west-1.amazonaws.com', '/api', 'ftp://x.example.com', `${API}?x=1`, `${API}#f`, 42]) {
+      expect(() => normaliseApiUrl(bad), String(bad)).toThrow(ApiError);
+    }
+    expect(() => normaliseApiUrl('nope')).toThrow(/config.json: apiUrl must be an absolute URL/);
+  });
+});
+
+describe('parseAuthConfig', () => {
+  it('accepts local and cognito configs', () => {
+    expect(parseAuthConfig({ auth: 'local' })).toEqual({ auth: 'local' });
+    expect(parseAuthConfig(cognitoConfig)).toEqual(cognitoConfig);
+    expect(parseAuthConfig({ ...cognitoConfig, apiUrl: `${API}/` })).toEqual(cognitoConfig);
+    const { apiUrl: _, ...sameOrigin } = cognitoConfig;
+    expect(parseAuthConfig(sameOrigin)).toEqual(sameOrigin);
+  });
+  it('rejects broken configs', () => {
+    expect(() => parseAuthConfig([])).toThrow(/not a JSON object/);
+    expect(() => parseAuthConfig({ auth: 'saml' })).toThrow(/unknown sign-in method "saml"/);
+    expect(() => parseAuthConfig({ ...cognitoConfig, clientId: '' })).toThrow(/"clientId"/);
+    expect(() => parseAuthConfig({ ...cognitoConfig, apiUrl: 'execute-api' })).toThrow(/apiUrl/);
+    expect(() => parseAuthConfig({ auth: 'cognito' })).toThrow(ApiError);
+  });
+});
+
+describe('ApiClient with an apiUrl', () => {
+  const urls = (m: ReturnType<typeof vi.fn>): string[] => m.mock.calls.map((c) => String((c as unknown[])[0]));
+
+  it('sends /api requests to the apiUrl of /config.json and keeps /config.json on the SPA origin', async () => {
+    const fetchMock = vi.fn(async (url: string) =>
+      url === '/config.json' ? response(200, JSON.stringify({ ...cognitoConfig, apiUrl: `${API}/` })) : response(200, '{"items":[],"nextCursor":""}'),
+    );
+    const c = new ApiClient({ getToken: () => 'id-token', fetch: fetchMock as unknown as typeof fetch });
+    expect(c.url('/api/v1/me')).toBe('/api/v1/me');
+    expect(await c.loadConfig()).toEqual(cognitoConfig);
+    await c.listCustomers('', 25);
+    await c.customerSkus('a/b');
+    expect(urls(fetchMock)).toEqual(['/config.json', `${API}/api/v1/customers?limit=25`, `${API}/api/v1/customers/a%2Fb/skus`]);
+    const [, init] = fetchMock.mock.calls[1] as unknown as [string, RequestInit];
+    expect((init.headers as Record<string, string>)['Authorization']).toBe('Bearer id-token');
+    // Only /api/... moves: the config and the dev token stay on the SPA's origin.
+    expect(c.url('/config.json')).toBe('/config.json');
+    expect(c.url('/_dev/token')).toBe('/_dev/token');
+  });
+
+  it('stays on the SPA origin when the config has no apiUrl', async () => {
+    const fetchMock = vi.fn(async (url: string) => (url === '/config.json' ? response(200, '{"auth":"local"}') : response(200, '{}')));
+    const c = new ApiClient({ getToken: () => null, fetch: fetchMock as unknown as typeof fetch });
+    c.useConfig(cognitoConfig as Parameters<ApiClient['useConfig']>[0]);
+    expect(c.url('/api/v1/me')).toBe(`${API}/api/v1/me`);
+    await c.loadConfig(); // a config without apiUrl resets to the same origin
+    await c.me();
+    expect(urls(fetchMock)).toEqual(['/config.json', '/api/v1/me']);
+  });
+
+  it('reports a config.json that is not usable as an ApiError', async () => {
+    const fetchMock = vi.fn(async () => response(200, JSON.stringify({ ...cognitoConfig, apiUrl: 'not a url' })));
+    const c = new ApiClient({ getToken: () => null, fetch: fetchMock as unknown as typeof fetch });
+    await expect(c.loadConfig()).rejects.toMatchObject({ code: 'bad_response', message: expect.stringMatching(/apiUrl/) });
+    expect(c.url('/api/v1/me')).toBe('/api/v1/me');
   });
 });

@@ -1,32 +1,37 @@
 // Typed fetch wrapper for the Seatwise API. Every failure, including network errors and
 // malformed responses, surfaces as an ApiError; nothing opaque is thrown.
+//
+// /config.json (and the dev runner's /_dev/token) are always fetched from the SPA's own origin; /api/... requests go
+// to the config's `apiUrl` when it has one (in AWS: API Gateway's URL; locally: none, the same origin).
 
 import type {
   ApiErrorCode,
   AuthConfig,
   CreateCustomerRequest,
   Customer,
+  CustomerPage,
   DevTokenRequest,
   DevTokenResponse,
-  ItemList,
   Me,
-  Page,
-  Sku,
+  SkuList,
+  SkuPage,
 } from './types';
 
 /** Codes of ApiError: the API's own, plus `network` (no response) and `bad_response` (unreadable response). */
 export type ClientErrorCode = ApiErrorCode | 'network' | 'bad_response' | 'aborted';
 
-const API_CODES: ReadonlySet<string> = new Set<ApiErrorCode>([
-  'invalid',
-  'not_found',
-  'conflict',
-  'forbidden',
-  'unauthorized',
-  'upstream',
-  'throttled',
-  'internal',
-]);
+// A Record so that a code added to the OpenAPI document fails the type check until it is listed here.
+const apiCodes: Record<ApiErrorCode, true> = {
+  invalid: true,
+  not_found: true,
+  conflict: true,
+  forbidden: true,
+  unauthorized: true,
+  upstream: true,
+  throttled: true,
+  internal: true,
+};
+const API_CODES: ReadonlySet<string> = new Set(Object.keys(apiCodes));
 
 /** A failed API call: HTTP status (0 when there was no response), code, message and per-field messages. */
 export class ApiError extends Error {
@@ -122,6 +127,57 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Checks the `apiUrl` of /config.json and returns it without trailing slashes, or "" when there is none (the API is on
+ * the SPA's origin). It must be an absolute http(s) URL without query or fragment.
+ */
+export function normaliseApiUrl(raw: unknown): string {
+  if (raw === undefined || raw === null || raw === '') return '';
+  const bad = (why: string): ApiError =>
+    new ApiError(0, 'bad_response', `config.json: apiUrl ${why} (got ${JSON.stringify(raw)})`);
+  if (typeof raw !== 'string') throw bad('must be a string');
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw bad('must be an absolute URL such as https://abc123.execute-api.eu-west-1.amazonaws.com');
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw bad('must be an http(s) URL');
+  if (u.search !== '' || u.hash !== '' || u.username !== '' || u.password !== '') {
+    throw bad('must have no query, fragment or credentials');
+  }
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+}
+
+/**
+ * Checks the body of /config.json: `auth` is "local" or "cognito" (which needs region, userPoolId, clientId and
+ * domain), and `apiUrl`, when present, is a usable URL. Throws an ApiError (`bad_response`) otherwise.
+ */
+export function parseAuthConfig(raw: unknown): AuthConfig {
+  const bad = (why: string): ApiError => new ApiError(0, 'bad_response', `config.json: ${why}`);
+  if (!isObject(raw)) throw bad('not a JSON object');
+  const apiUrl = normaliseApiUrl(raw['apiUrl']);
+  const withApi = apiUrl ? { apiUrl } : {};
+  const auth = raw['auth'];
+  if (auth === 'local') return { auth, ...withApi };
+  if (auth === 'cognito') {
+    const str = (k: string): string => {
+      const v = raw[k];
+      if (typeof v !== 'string' || v.trim() === '') throw bad(`cognito sign-in needs a non-empty "${k}"`);
+      return v.trim();
+    };
+    return {
+      auth,
+      region: str('region'),
+      userPoolId: str('userPoolId'),
+      clientId: str('clientId'),
+      domain: str('domain'),
+      ...withApi,
+    };
+  }
+  throw bad(`unknown sign-in method ${JSON.stringify(auth)}`);
+}
+
 export interface ClientOptions {
   /** Returns the bearer token, or null when signed out. */
   getToken: () => string | null;
@@ -150,9 +206,21 @@ export function pageQuery(cursor: string, limit: number): string {
 /** The Seatwise API. */
 export class ApiClient {
   private readonly opts: ClientOptions;
+  /** Prefix of /api/... requests: "" (same origin) until a config with an apiUrl is loaded. */
+  private apiBase = '';
 
   constructor(opts: ClientOptions) {
     this.opts = opts;
+  }
+
+  /** Sends later /api/... requests to the config's apiUrl (same origin when it has none). */
+  useConfig(cfg: AuthConfig): void {
+    this.apiBase = normaliseApiUrl(cfg.apiUrl);
+  }
+
+  /** The URL a request path is fetched from: /api/... under the configured apiUrl, anything else same-origin. */
+  url(path: string): string {
+    return this.apiBase !== '' && path.startsWith('/api/') ? `${this.apiBase}${path}` : path;
   }
 
   /** Performs one request and returns the parsed JSON body; throws only ApiError. */
@@ -172,7 +240,7 @@ export class ApiClient {
     let res: Response;
     let text: string;
     try {
-      res = await f(path, { method, headers, body: payload, signal: ro.signal, cache: 'no-store' });
+      res = await f(this.url(path), { method, headers, body: payload, signal: ro.signal, cache: 'no-store' });
       text = await res.text();
     } catch (e) {
       throw toApiError(e);
@@ -190,8 +258,11 @@ export class ApiClient {
     }
   }
 
-  config(signal?: AbortSignal): Promise<AuthConfig> {
-    return this.request<AuthConfig>('GET', '/config.json', { auth: false, signal });
+  /** Fetches /config.json from the SPA's origin, checks it and sends later /api/... requests to its apiUrl. */
+  async loadConfig(signal?: AbortSignal): Promise<AuthConfig> {
+    const cfg = parseAuthConfig(await this.request<unknown>('GET', '/config.json', { auth: false, signal }));
+    this.useConfig(cfg);
+    return cfg;
   }
 
   devToken(req: DevTokenRequest): Promise<DevTokenResponse> {
@@ -202,8 +273,8 @@ export class ApiClient {
     return this.request<Me>('GET', '/api/v1/me', { signal });
   }
 
-  listCustomers(cursor: string, limit: number, signal?: AbortSignal): Promise<Page<Customer>> {
-    return this.request<Page<Customer>>('GET', `/api/v1/customers${pageQuery(cursor, limit)}`, { signal });
+  listCustomers(cursor: string, limit: number, signal?: AbortSignal): Promise<CustomerPage> {
+    return this.request<CustomerPage>('GET', `/api/v1/customers${pageQuery(cursor, limit)}`, { signal });
   }
 
   createCustomer(req: CreateCustomerRequest): Promise<Customer> {
@@ -218,11 +289,11 @@ export class ApiClient {
     return this.request<Customer>('POST', `/api/v1/customers/${encodeURIComponent(id)}/sync`);
   }
 
-  customerSkus(id: string, signal?: AbortSignal): Promise<ItemList<Sku>> {
-    return this.request<ItemList<Sku>>('GET', `/api/v1/customers/${encodeURIComponent(id)}/skus`, { signal });
+  customerSkus(id: string, signal?: AbortSignal): Promise<SkuList> {
+    return this.request<SkuList>('GET', `/api/v1/customers/${encodeURIComponent(id)}/skus`, { signal });
   }
 
-  listSkus(cursor: string, limit: number, signal?: AbortSignal): Promise<Page<Sku>> {
-    return this.request<Page<Sku>>('GET', `/api/v1/skus${pageQuery(cursor, limit)}`, { signal });
+  listSkus(cursor: string, limit: number, signal?: AbortSignal): Promise<SkuPage> {
+    return this.request<SkuPage>('GET', `/api/v1/skus${pageQuery(cursor, limit)}`, { signal });
   }
 }

@@ -1,113 +1,68 @@
-// API types, written by hand to match the HTTP API contract (/api/v1).
-// A later issue generates these from the OpenAPI document; keep the names stable.
+// The SPA's names for the API types (/api/v1). They come from schema.gen.ts, which `npm run gen:api` generates from
+// the API's OpenAPI document (shared/httpapi/openapi.yaml): change the document, not these. Only what the document
+// does not describe (/config.json and the dev runner's /_dev/token) is written by hand here.
+
+import type { components, operations } from './schema.gen';
+
+type Schemas = components['schemas'];
+
+/** The JSON body of the response with status `S` of operation `Op` (its operationId). */
+export type ResponseBody<Op extends keyof operations, S extends keyof operations[Op]['responses']> =
+  operations[Op]['responses'][S] extends { content: { 'application/json': infer B } } ? B : never;
+
+/** The JSON request body of operation `Op` (its operationId). */
+export type RequestBody<Op extends keyof operations> = operations[Op] extends {
+  requestBody: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+
+/** The error envelope every non-2xx API response carries. `fields`: field name (as in the request body) → problem. */
+export type ErrorBody = Schemas['Error'];
 
 /** Error codes the API puts in `error.code`. */
-export type ApiErrorCode =
-  | 'invalid'
-  | 'not_found'
-  | 'conflict'
-  | 'forbidden'
-  | 'unauthorized'
-  | 'upstream'
-  | 'throttled'
-  | 'internal';
-
-/** The error envelope every non-2xx API response carries. */
-export interface ErrorBody {
-  error: {
-    code: ApiErrorCode;
-    message: string;
-    /** Field name (as in the request body) → what is wrong with it. */
-    fields?: Record<string, string>;
-  };
-}
+export type ApiErrorCode = ErrorBody['error']['code'];
 
 /** `GET /api/v1/health` */
-export interface Health {
-  status: 'ok';
-  version: string;
-}
+export type Health = ResponseBody<'health', 200>;
 
-export type Role = 'provider-admin' | 'customer-admin' | 'viewer';
+/** `GET /api/v1/me`: the signed-in caller; `scope` is `["*"]` for every customer, or the customer ids in scope. */
+export type Me = Schemas['Principal'];
 
-/** `GET /api/v1/me` */
-export interface Me {
-  subject: string;
-  name: string;
-  role: Role;
-  /** `["*"]` for every customer, or the customer ids in scope. */
-  scope: string[];
-}
+export type Role = Me['role'];
 
-export type SyncStatus = 'never' | 'queued' | 'running' | 'ok' | 'failed';
+/** A customer's sync state; the timestamps (RFC 3339) and errors are absent when it never happened. */
+export type SyncState = Schemas['SyncState'];
 
-export interface SyncState {
-  status: SyncStatus;
-  /** RFC 3339 timestamps; absent, empty or null when it never happened. */
-  lastAttemptAt?: string | null;
-  lastSuccessAt?: string | null;
-  lastError?: string | null;
-  lastErrorCode?: string | null;
-  skuCount?: number;
-}
+export type SyncStatus = SyncState['status'];
 
-export interface Customer {
-  id: string;
-  name: string;
-  tenantId: string;
-  publicSector: boolean;
-  createdAt: string;
-  version: number;
-  sync: SyncState;
-}
+export type Customer = Schemas['Customer'];
 
 /** `POST /api/v1/customers` body. */
-export interface CreateCustomerRequest {
-  name: string;
-  tenantId: string;
-  publicSector: boolean;
-}
+export type CreateCustomerRequest = RequestBody<'createCustomer'>;
 
-export interface ServicePlan {
-  id: string;
-  name: string;
-  friendlyName: string;
-  provisioningStatus: string;
-}
+export type ServicePlan = Schemas['ServicePlan'];
 
-export interface Sku {
-  customerId: string;
-  customerName: string;
-  skuId: string;
-  partNumber: string;
-  /** Catalogue product name, or the part number when the SKU is not in the catalogue. */
-  name: string;
-  active: number;
-  used: number;
-  /** active − used; may be negative. */
-  available: number;
-  suspended: number;
-  warning: number;
-  capabilityStatus: string;
-  appliesTo: string;
-  servicePlans: ServicePlan[];
-  updatedAt: string;
-}
+/** A licence SKU of a customer. `name`: catalogue product name, or the part number; `available` may be negative. */
+export type Sku = Schemas['Sku'];
 
-/** A page of a server-side paged list. `nextCursor` is "" on the last page. */
-export interface Page<T> {
-  items: T[];
-  nextCursor: string;
-}
+/** `GET /api/v1/customers`: one page; `nextCursor` is "" on the last page. */
+export type CustomerPage = ResponseBody<'listCustomers', 200>;
+
+/** `GET /api/v1/skus`: one page; `nextCursor` is "" on the last page. */
+export type SkuPage = ResponseBody<'listSkus', 200>;
 
 /** `GET /api/v1/customers/{id}/skus` (not paged). */
-export interface ItemList<T> {
-  items: T[];
-}
+export type SkuList = ResponseBody<'customerSkus', 200>;
 
-/** `GET /config.json`: how the SPA signs people in. */
+// ---- Not in the OpenAPI document: served by the SPA's host (S3 in AWS) or the local dev runner only.
+
+/**
+ * `GET /config.json` (always on the SPA's own origin): how the SPA signs people in and where the API is.
+ * Locally the dev runner serves the API on the SPA's origin; in AWS the API is on API Gateway's own URL, `apiUrl`.
+ */
 export type AuthConfig =
-  | { auth: 'local' }
+  | { auth: 'local'; apiUrl?: string }
   | {
       auth: 'cognito';
       region: string;
@@ -115,6 +70,8 @@ export type AuthConfig =
       clientId: string;
       /** Hosted UI domain, e.g. `seatwise-prod.auth.eu-west-1.amazoncognito.com`. */
       domain: string;
+      /** Origin the `/api/v1/...` requests go to, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com`; same origin when absent. */
+      apiUrl?: string;
     };
 
 /** `POST /_dev/token` body (local dev runner only). */

@@ -1,7 +1,7 @@
 // Pieces shared by the views: alerts, sync badges, field errors, pagers, utilisation bars.
 
 import { ApiError } from '../api/client';
-import type { SyncState } from '../api/types';
+import type { SyncState, SyncStatus } from '../api/types';
 import { h, replace } from '../lib/dom';
 import { formatCount, formatDateTime, formatRelative, utilisation } from '../lib/format';
 import type { CursorPager } from '../lib/paging';
@@ -17,7 +17,7 @@ export function errorAlert(err: unknown, prefix = ''): HTMLElement {
   );
 }
 
-const statusText: Record<string, string> = {
+const statusText: Record<SyncStatus, string> = {
   never: 'Never synced',
   queued: 'Queued',
   running: 'Running',
@@ -26,11 +26,11 @@ const statusText: Record<string, string> = {
 };
 
 /** A coloured badge for a sync status; `data-sync-status` carries the raw value. */
-export function syncBadge(status: string): HTMLElement {
+export function syncBadge(status: SyncStatus): HTMLElement {
   return h(
     'span',
     { className: `badge badge-${status}`, 'data-sync-status': status },
-    statusText[status] ?? status,
+    statusText[status] ?? String(status),
   );
 }
 

@@ -1,7 +1,7 @@
 // Customer detail: tenant, sync state, "Sync now" (with polling) and the licences table.
 
 import { toApiError } from '../api/client';
-import type { Customer, Sku } from '../api/types';
+import type { Customer, Sku, SyncStatus } from '../api/types';
 import type { ViewProps } from '../context';
 import { h, replace } from '../lib/dom';
 import { formatCount } from '../lib/format';
@@ -14,7 +14,7 @@ export const POLL_INTERVAL_MS = 1000;
 /** Polling gives up after this long (the page still shows the last state and a hint). */
 export const POLL_LIMIT_MS = 5 * 60 * 1000;
 
-const terminal = new Set(['ok', 'failed', 'never']);
+const terminal: ReadonlySet<SyncStatus> = new Set<SyncStatus>(['ok', 'failed', 'never']);
 
 export function customerView({ app, root, signal }: ViewProps, id: string): void {
   const title = h('h1', {}, 'Customer');
@@ -49,7 +49,7 @@ export function customerView({ app, root, signal }: ViewProps, id: string): void
     replace(title, c.name);
     replace(subtitle, `Tenant ${c.tenantId}`);
     document.title = `${c.name} · Seatwise`;
-    const s = c.sync ?? { status: 'never' };
+    const s = c.sync;
     const row = (label: string, value: Node | string): Node[] => [h('dt', {}, label), h('dd', {}, value)];
     replace(
       details,
@@ -69,7 +69,7 @@ export function customerView({ app, root, signal }: ViewProps, id: string): void
             ? h('span', { className: 'text-error' }, s.lastError, s.lastErrorCode ? h('code', { className: 'code-chip' }, s.lastErrorCode) : null)
             : h('span', { className: 'muted' }, 'None'),
         ),
-        ...row('Licence SKUs', s.skuCount === undefined ? '—' : formatCount(s.skuCount)),
+        ...row('Licence SKUs', formatCount(s.skuCount)),
       ),
     );
     syncBtn.disabled = polling || s.status === 'queued' || s.status === 'running';
@@ -94,7 +94,7 @@ export function customerView({ app, root, signal }: ViewProps, id: string): void
       const res = await app.api.customerSkus(id, signal);
       if (signal.aborted) return;
       replace(skusStatus);
-      const items = [...(res.items ?? [])].sort((a, b) => (a.name || a.partNumber).localeCompare(b.name || b.partNumber));
+      const items = [...res.items].sort((a, b) => (a.name || a.partNumber).localeCompare(b.name || b.partNumber));
       replace(
         skusBody,
         ...(items.length > 0
@@ -152,13 +152,13 @@ export function customerView({ app, root, signal }: ViewProps, id: string): void
         failures = 0;
         if (signal.aborted) return;
         renderCustomer(c);
-        const st = c.sync?.status ?? 'never';
+        const st = c.sync.status;
         if (terminal.has(st)) {
           replace(
             syncMsg,
             st === 'ok'
               ? h('div', { className: 'alert alert-success' }, 'Sync finished.')
-              : h('div', { className: 'alert alert-error' }, `Sync failed${c.sync?.lastError ? `: ${c.sync.lastError}` : '.'}`),
+              : h('div', { className: 'alert alert-error' }, `Sync failed${c.sync.lastError ? `: ${c.sync.lastError}` : '.'}`),
           );
           await loadSkus();
           return;
@@ -182,7 +182,7 @@ export function customerView({ app, root, signal }: ViewProps, id: string): void
       .then((c) => {
         if (signal.aborted) return;
         renderCustomer(c);
-        replace(syncMsg, h('div', { className: 'alert alert-info' }, `Sync ${c.sync?.status ?? 'queued'}.`));
+        replace(syncMsg, h('div', { className: 'alert alert-info' }, `Sync ${c.sync.status}.`));
         void pollUntilDone();
       })
       .catch((e: unknown) => {
@@ -200,7 +200,7 @@ export function customerView({ app, root, signal }: ViewProps, id: string): void
     }
     await loadSkus();
     // A sync started elsewhere (or before a reload) is followed too.
-    if (c.sync && (c.sync.status === 'queued' || c.sync.status === 'running')) {
+    if (c.sync.status === 'queued' || c.sync.status === 'running') {
       replace(syncMsg, h('div', { className: 'alert alert-info' }, `Sync ${c.sync.status}…`));
       void pollUntilDone();
     }

@@ -46,7 +46,7 @@ export function customersView({ app, root, signal }: ViewProps): void {
       const page = await app.api.listCustomers(cursor, CUSTOMERS_PAGE_SIZE, signal);
       if (signal.aborted) return;
       pager.loaded(page.nextCursor);
-      const items = page.items ?? [];
+      const items = page.items;
       replace(
         body,
         ...(items.length > 0
@@ -69,7 +69,7 @@ export function customersView({ app, root, signal }: ViewProps): void {
       h('td', {}, h('a', { href: href({ name: 'customer', id: c.id }) }, c.name)),
       h('td', { className: 'mono' }, c.tenantId),
       h('td', {}, c.publicSector ? 'Yes' : 'No'),
-      h('td', {}, syncSummary(c.sync ?? { status: 'never' })),
+      h('td', {}, syncSummary(c.sync)),
     );
   }
 

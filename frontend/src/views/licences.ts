@@ -52,7 +52,7 @@ export function licencesView({ app, root, signal }: ViewProps): void {
       const page = await app.api.listSkus(cursor, LICENCES_PAGE_SIZE, signal);
       if (signal.aborted) return;
       pager.loaded(page.nextCursor);
-      const items = page.items ?? [];
+      const items = page.items;
       replace(
         body,
         ...(items.length > 0

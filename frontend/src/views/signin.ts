@@ -31,8 +31,7 @@ export function signInView({ app, root, signal }: ViewProps): void {
 
   const load = async (): Promise<void> => {
     try {
-      const cfg = app.config ?? (await app.api.config(signal));
-      app.config = cfg;
+      const cfg = await app.loadConfig(signal);
       if (signal.aborted) return;
       renderFor(cfg);
     } catch (e) {
@@ -55,11 +54,7 @@ export function signInView({ app, root, signal }: ViewProps): void {
       replace(body, btn);
       return;
     }
-    if (cfg.auth !== 'local') {
-      replace(body, errorAlert(`Unknown sign-in method "${String((cfg as { auth?: unknown }).auth)}".`));
-      return;
-    }
-    renderLocal();
+    renderLocal(); // parseAuthConfig accepts no other method
   };
 
   const renderLocal = (): void => {
