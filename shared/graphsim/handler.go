@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +21,11 @@ type route struct {
 	graph   func(s *Sim, w http.ResponseWriter, r *http.Request, t *tenant, args []string)
 }
 
-var routes = []route{
+// routes are every endpoint, gathered from the files that implement them.
+var routes = slices.Concat(coreRoutes, deltaRoutes, licensingRoutes, teamsRoutes)
+
+// coreRoutes are the authority and the basic reads.
+var coreRoutes = []route{
 	{method: "GET", pattern: "/{tenant}/v2.0/.well-known/openid-configuration", plain: (*Sim).openIDConfiguration},
 	{method: "GET", pattern: "/{tenant}/discovery/v2.0/keys", plain: (*Sim).jwks},
 	{method: "POST", pattern: "/{tenant}/oauth2/v2.0/token", plain: (*Sim).token},

@@ -65,6 +65,15 @@ type tenant struct {
 	users      []*User // sorted by id (the order of Graph's listings)
 	usersByID  map[string]*User
 	usersByUPN map[string]*User
+	// seq counts the changes a delta query reports; touch stamps a changed user with it.
+	seq uint64
+}
+
+// touch records that u changed (for delta queries). Callers hold t.mu and call it after every change of a user's
+// properties or direct licences.
+func (t *tenant) touch(u *User) {
+	t.seq++
+	u.changeSeq = t.seq
 }
 
 // User is a simulated user. Graph's assignedLicenses are derived from Licenses.
@@ -91,7 +100,8 @@ type User struct {
 	// Licenses are the user's licence assignment states: one per SKU and source (direct or a group).
 	Licenses []License
 
-	room bool // a Teams Rooms resource account
+	room      bool   // a Teams Rooms resource account
+	changeSeq uint64 // the tenant's seq at this user's last change (see touch)
 }
 
 // License is one of a user's licenseAssignmentStates.

@@ -1,0 +1,4 @@
+package graphsim
+
+// deltaRoutes are the endpoints of this file.
+var deltaRoutes = []route{}

@@ -1,0 +1,4 @@
+package graphsim
+
+// licensingRoutes are the endpoints of this file.
+var licensingRoutes = []route{}

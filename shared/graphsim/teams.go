@@ -1,0 +1,4 @@
+package graphsim
+
+// teamsRoutes are the endpoints of this file.
+var teamsRoutes = []route{}
