@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ApiClient } from './api/client';
 import { beginCognitoLogin, clearToken, cognitoLoginUrl, getToken, jwtExpiry, readCallback, setToken, type KeyValueStore } from './auth';
 
 function memStore(): KeyValueStore & { data: Map<string, string> } {
@@ -44,6 +45,8 @@ describe('cognito', () => {
     expect(u.searchParams.get('client_id')).toBe('abc');
     expect(u.searchParams.get('redirect_uri')).toBe('https://app.example.com/');
     expect(u.searchParams.get('state')).toBe('st');
+    // Cognito returns an ID token in the implicit flow only when openid is asked for.
+    expect(u.searchParams.get('scope')?.split(' ')).toContain('openid');
   });
   it('accepts the id token only with the state it sent', () => {
     const s = memStore();
@@ -53,6 +56,30 @@ describe('cognito', () => {
     expect(readCallback(`#id_token=tok&access_token=a&state=${state}`, s)).toEqual({ kind: 'token', token: 'tok' });
     // state is single-use
     expect(readCallback(`#id_token=tok&state=${state}`, s).kind).toBe('error');
+  });
+  it('does not take an access token for the id token', () => {
+    const s = memStore();
+    const state = new URL(beginCognitoLogin(s, cognito, 'https://app.example.com')).searchParams.get('state') ?? '';
+    expect(readCallback(`#access_token=a&token_type=Bearer&state=${state}`, s)).toEqual({
+      kind: 'error',
+      message: 'the sign-in response has no id token',
+    });
+  });
+  it('sends the id token of the redirect as the bearer token', async () => {
+    const s = memStore();
+    const state = new URL(beginCognitoLogin(s, cognito, 'https://app.example.com')).searchParams.get('state') ?? '';
+    const idToken = jwt({ token_use: 'id', aud: 'abc', exp: 4_102_444_800 });
+    const accessToken = jwt({ token_use: 'access', client_id: 'abc', exp: 4_102_444_800 });
+    const cb = readCallback(`#access_token=${accessToken}&id_token=${idToken}&token_type=Bearer&expires_in=3600&state=${state}`, s);
+    expect(cb).toEqual({ kind: 'token', token: idToken });
+    if (cb.kind === 'token') setToken(s, cb.token);
+    const fetchMock = vi.fn(async () => new Response('{}', { status: 200 }));
+    const api = new ApiClient({ getToken: () => getToken(s), fetch: fetchMock as unknown as typeof fetch });
+    api.useConfig({ ...cognito, apiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com' });
+    await api.me();
+    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com/api/v1/me');
+    expect((init.headers as Record<string, string>)['Authorization']).toBe(`Bearer ${idToken}`);
   });
   it('reports errors and ignores ordinary routes', () => {
     const s = memStore();

@@ -101,12 +101,14 @@ export type CallbackResult =
   | { kind: 'error'; message: string };
 
 /**
- * Reads a Cognito redirect fragment (`#id_token=…&state=…` or `#error=…`). A token is accepted
- * only when its state matches the one this tab sent.
+ * Reads a Cognito redirect fragment (`#id_token=…&access_token=…&state=…` or `#error=…`). The token kept is the
+ * ID token: API Gateway's JWT authorizer checks the `aud` claim against the app client id, which only ID tokens
+ * carry (Cognito access tokens have `client_id` instead). It is accepted only when its state matches the one this
+ * tab sent.
  */
 export function readCallback(hash: string, store: KeyValueStore): CallbackResult {
   const frag = hash.replace(/^#/, '');
-  if (!/(^|&)(id_token|error)=/.test(frag)) return { kind: 'none' };
+  if (!/(^|&)(id_token|access_token|error)=/.test(frag)) return { kind: 'none' };
   const p = new URLSearchParams(frag);
   const expected = store.getItem(STATE_KEY);
   store.removeItem(STATE_KEY);
