@@ -54,6 +54,9 @@ type Config struct {
 	// MaxRetries bounds the retries of a 429/503/504 answer (Retry-After honoured); 0 = DefaultMaxRetries, at most
 	// 10.
 	MaxRetries int
+	// OperationPollInterval is the pause between polls of a Teams number operation (teams.go); 0 =
+	// DefaultOperationPollInterval.
+	OperationPollInterval time.Duration
 }
 
 // Factory makes per-tenant clients that share one connection pool. It is safe for concurrent use.
@@ -73,6 +76,10 @@ type Client struct {
 	baseURL  string
 	origin   string // scheme://host of baseURL; nextLinks must stay on it
 	adapter  *msgraphgocore.GraphRequestAdapterBase
+	// maxRetries bounds our own retries of throttled items inside $batch (batch.go), which no middleware sees.
+	maxRetries int
+	// pollEvery is the pause between polls of a Teams number operation (teams.go).
+	pollEvery time.Duration
 }
 
 // New validates cfg and returns a Factory.
@@ -140,6 +147,8 @@ func middlewares(maxRetries int) []khttp.Middleware {
 				return true
 			},
 		}),
+		// Each attempt its own copy of the body: a rewound, shared one can go out empty (licensing.go).
+		replayBodyHandler{},
 		khttp.NewRedirectHandler(),
 		khttp.NewHeadersInspectionHandler(),
 	}
@@ -178,7 +187,8 @@ func (f *Factory) Tenant(tenantID string) (*Client, error) {
 	}
 	adapter.SetBaseUrl(f.cfg.BaseURL)
 	base, _ := url.Parse(f.cfg.BaseURL) // validated in New
-	c := &Client{tenantID: tenantID, baseURL: f.cfg.BaseURL, origin: base.Scheme + "://" + base.Host, adapter: adapter}
+	c := &Client{tenantID: tenantID, baseURL: f.cfg.BaseURL, origin: base.Scheme + "://" + base.Host, adapter: adapter,
+		maxRetries: f.cfg.MaxRetries, pollEvery: f.cfg.OperationPollInterval}
 	f.clients[tenantID] = c
 	return c, nil
 }

@@ -15,10 +15,12 @@ import (
 //	PUT    /_sim/tenants/{id}/consent                  {"revoked":true|false}
 //	PUT    /_sim/tenants/{id}/skus/{skuId|part}/prepaid {"enabled":n}
 //	GET    /_sim/faults                                the installed fault rules
-//	PUT    /_sim/faults                                {"rate429","rate503","retryAfterSeconds","latencyMs","endpoint"}
+//	PUT    /_sim/faults                                {"rate429","rate503","retryAfterSeconds","latencyMs","endpoint","times"}
 //	DELETE /_sim/faults                                remove every fault rule
 //	GET    /_sim/stats                                 {"total":n,"requests":{"GET /v1.0/users":{"200":n,…},…}}
 //	POST   /_sim/reset                                 back to the seeded state, faults off, stats zero
+//	…      /_sim/tenants/{id}/users|groups|changes     administration (see serveAdmin in admin.go)
+//	…      /_sim/teams, /_sim/tenants/{id}/teams/…     Teams settings, numbers, provisioning (teamsControl, teams.go)
 //
 // Errors are {"error":"…"}.
 func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -80,6 +82,8 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 	case key == "POST reset":
 		s.Reset()
 		controlJSON(w, http.StatusOK, map[string]any{"reset": true, "tenants": s.Tenants()})
+	case s.teamsControl(w, r, segs): // Teams settings, numbers and provisioning (teams.go)
+	case s.serveAdmin(w, r, segs): // users, licences and groups as an admin changes them (admin.go)
 	default:
 		controlError(w, http.StatusNotFound, fmt.Sprintf("no control endpoint %s %s", r.Method, r.URL.Path))
 	}
@@ -102,6 +106,10 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 func controlErr(w http.ResponseWriter, err error) {
 	if errors.Is(err, ErrNotFound) {
 		controlError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if errors.Is(err, ErrConflict) {
+		controlError(w, http.StatusConflict, err.Error())
 		return
 	}
 	controlError(w, http.StatusBadRequest, err.Error())

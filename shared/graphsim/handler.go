@@ -39,6 +39,7 @@ var coreRoutes = []route{
 // its wildcard values, and whether only the method was wrong.
 func match(method, path string, graph bool) (rt *route, args []string, wrongMethod bool) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
+	wild := 0
 	for i := range routes {
 		if (routes[i].graph != nil) != graph {
 			continue
@@ -70,7 +71,13 @@ func match(method, path string, graph bool) (rt *route, args []string, wrongMeth
 			wrongMethod = true
 			continue
 		}
-		return &routes[i], a, false
+		// The most specific route wins: a literal segment beats a wildcard ("/users/delta" over "/users/{id}").
+		if n := strings.Count(routes[i].pattern, "{"); rt == nil || n < wild {
+			rt, args, wild = &routes[i], a, n
+		}
+	}
+	if rt != nil {
+		return rt, args, false
 	}
 	return nil, nil, wrongMethod
 }

@@ -39,6 +39,7 @@ type TenantSpec struct {
 	Cities        []string // offices; users are spread over them
 	Departments   []string // "" → a generic list
 	SKUs          []SKUSpec
+	Groups        []GroupSpec // licensing groups (admin.go)
 }
 
 // SKUSpec is one subscribed SKU of a TenantSpec.
@@ -86,6 +87,11 @@ func DemoTenants() []TenantSpec {
 				{PartNumber: "POWER_BI_PRO", Enabled: 5, Warning: 5, Assigned: 3, CapabilityStatus: "Warning"},
 				{PartNumber: "Microsoft_Teams_Rooms_Pro", Enabled: 3, Assigned: 2, Rooms: true},
 			},
+			Groups: []GroupSpec{
+				{DisplayName: "Teams Phone users", SKUs: []string{"MCOEV"}, Members: 8, KeepDirect: 3},
+				{DisplayName: "Power BI users", SKUs: []string{"POWER_BI_PRO"}, Members: 2, KeepDirect: 1},
+				{DisplayName: "New starters", SKUs: []string{"SPB"}}, // no members yet
+			},
 		},
 		{
 			ID:            FabrikamLegalID,
@@ -107,6 +113,10 @@ func DemoTenants() []TenantSpec {
 				{PartNumber: "VISIOCLIENT", Enabled: 5, Assigned: 6},
 				{PartNumber: "POWER_BI_PRO", Enabled: 25, Assigned: 20},
 				{PartNumber: "Microsoft_Teams_Rooms_Pro", Enabled: 6, Assigned: 5, Rooms: true},
+			},
+			Groups: []GroupSpec{
+				{DisplayName: "Teams Phone users", SKUs: []string{"MCOEV"}, Members: 30, KeepDirect: 6},
+				{DisplayName: "Visio users", SKUs: []string{"VISIOCLIENT"}, Members: 3, KeepDirect: 1},
 			},
 		},
 	}
@@ -241,14 +251,19 @@ func buildTenant(seed uint64, spec TenantSpec) (*tenant, error) {
 
 	assignLicences(r, t, spec, people, rooms)
 
-	for _, u := range append(people, rooms...) {
+	all := append(people, rooms...)
+	for _, u := range all {
 		if len(u.Licenses) > 0 {
 			u.UsageLocation = spec.UsageLocation
 		} else if r.IntN(2) == 0 {
 			u.UsageLocation = spec.UsageLocation
 		}
-		t.addUser(u)
 	}
+	t.addUsers(all) // one sort: addUser per user is quadratic at 50,000 users
+	if err := seedGroups(seed, t, spec); err != nil {
+		return nil, err
+	}
+	seedTeams(seed, t, spec) // last: it needs every licence, direct and group
 	return t, nil
 }
 

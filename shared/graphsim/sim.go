@@ -53,6 +53,8 @@ type Sim struct {
 	smu   sync.Mutex
 	stats map[string]map[int]int
 	total int
+
+	teams teamsSettings // Teams (teams.go): provisioning delay and number-operation pacing
 }
 
 // tenant is one simulated tenant. Every field below mu is guarded by it.
@@ -67,6 +69,17 @@ type tenant struct {
 	usersByUPN map[string]*User
 	// seq counts the changes a delta query reports; touch stamps a changed user with it.
 	seq uint64
+
+	// Delta, groups and administration (delta.go, admin.go).
+	deltaEpoch uint64            // random per build: delta tokens of an earlier build (before a Reset) are refused
+	tombstones []tombstone       // users removed, in seq order (delta reports them as @removed)
+	lastTomb   map[string]int    // user id → index of its latest tombstone
+	deleted    map[string]*User  // soft-deleted users (restorable), by id
+	groups     []*Group          // sorted by id
+	groupsByID map[string]*Group // by lower-case id
+
+	// Teams (teams.go): telephone number inventory and number operations.
+	teams teamsTenant
 }
 
 // touch records that u changed (for delta queries). Callers hold t.mu and call it after every change of a user's
@@ -102,6 +115,9 @@ type User struct {
 
 	room      bool   // a Teams Rooms resource account
 	changeSeq uint64 // the tenant's seq at this user's last change (see touch)
+
+	// Teams (teams.go): provisioning clock and voice state.
+	teams teamsAccount
 }
 
 // License is one of a user's licenseAssignmentStates.
@@ -158,6 +174,9 @@ type Faults struct {
 	RetryAfterSeconds int     `json:"retryAfterSeconds"` // Retry-After of those answers (0 = retry at once)
 	LatencyMs         int     `json:"latencyMs"`         // added to every matching request
 	Endpoint          string  `json:"endpoint"`
+	// Times, when positive, limits the rule to the next Times requests it matches: it removes itself afterwards
+	// (rate429 1 with times 1 throttles exactly one request). 0 = for ever.
+	Times int `json:"times,omitempty"`
 }
 
 func (f Faults) zero() bool { return f.Rate429 == 0 && f.Rate503 == 0 && f.LatencyMs == 0 }
@@ -232,11 +251,15 @@ func cloneSpec(spec TenantSpec) TenantSpec {
 	spec.Cities = slices.Clone(spec.Cities)
 	spec.Departments = slices.Clone(spec.Departments)
 	spec.SKUs = slices.Clone(spec.SKUs)
+	spec.Groups = slices.Clone(spec.Groups)
+	for i := range spec.Groups {
+		spec.Groups[i].SKUs = slices.Clone(spec.Groups[i].SKUs)
+	}
 	return spec
 }
 
 // Reset puts every tenant (those added by AddTenant included) back into its generated state, restores consents,
-// turns faults off, zeroes the statistics and re-seeds the fault randomness.
+// turns faults off, zeroes the statistics, re-seeds the fault randomness and restores the default Teams settings.
 func (s *Sim) Reset() {
 	s.mu.Lock()
 	s.tenants, s.domains = map[string]*tenant{}, map[string]*tenant{}
@@ -250,6 +273,7 @@ func (s *Sim) Reset() {
 	}
 	s.mu.Unlock()
 	s.resetFaultsAndStats()
+	s.teams.reset() // teams.go
 }
 
 func (s *Sim) resetFaultsAndStats() {
@@ -376,6 +400,8 @@ func (s *Sim) SetFaults(f Faults) error {
 		return errors.New("latencyMs must be between 0 and 120000")
 	case f.Endpoint != "" && !strings.HasPrefix(f.Endpoint, "/"):
 		return errors.New(`endpoint must be "" or a path prefix starting with "/"`)
+	case f.Times < 0:
+		return errors.New("times must be 0 (for ever) or positive")
 	}
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
@@ -449,7 +475,16 @@ func (s *Sim) decideFault(path string) (f Faults, status int, ok bool) {
 		if !global || !strings.HasPrefix(lp, "/v1.0/") {
 			return Faults{}, 0, false
 		}
-		f = rule
+		f, best = rule, 0
+	}
+	if f.Times > 0 { // a rule for the next Times requests only
+		if k := lp[:best]; f.Times == 1 {
+			delete(s.faults, k)
+		} else {
+			left := f
+			left.Times--
+			s.faults[k] = left
+		}
 	}
 	u := s.rng.Float64()
 	switch {
@@ -510,10 +545,14 @@ func (t *tenant) skuSnapshot() []SKU {
 }
 
 // assignedLicenses derives Graph's assignedLicenses: one entry per SKU, whatever the number of sources; the direct
-// assignment's disabled plans win.
+// assignment's disabled plans win. A state in Error (a group licence refused, e.g. for CountViolation) is not
+// assigned and consumes no unit.
 func (u *User) assignedLicenses() []License {
 	var out []License
 	for _, l := range u.Licenses {
+		if l.State == "Error" {
+			continue
+		}
 		i := slices.IndexFunc(out, func(o License) bool { return o.SkuID == l.SkuID })
 		switch {
 		case i < 0:
