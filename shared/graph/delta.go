@@ -50,6 +50,37 @@ const DeltaPageSize = 999
 // Errors: an error wrapping ErrResyncRequired (EConflict) when the link is no longer valid; EInvalid (a link not on
 // the Graph host); EUnauthorized, EThrottled, EUpstream; or fn's error, as is.
 func (c *Client) Delta(ctx context.Context, link string, fn func(changed []domain.GraphUser, removed []RemovedUser) error) (string, error) {
+	for n := 1; ; n++ {
+		if n > maxPages {
+			return "", domain.Errorf(domain.EUpstream, "Microsoft Graph returned more than %d delta pages for tenant %s", maxPages, c.tenantID)
+		}
+		page, err := c.DeltaPage(ctx, link)
+		if err != nil {
+			return "", err
+		}
+		if err := fn(page.Changed, page.Removed); err != nil {
+			return "", err
+		}
+		if page.DeltaLink != "" {
+			return page.DeltaLink, nil
+		}
+		link = page.NextLink
+	}
+}
+
+// DeltaPage is one page of a delta round.
+type DeltaPage struct {
+	Changed []domain.GraphUser
+	Removed []RemovedUser
+	// NextLink is the link of the next page; "" on the last page, which carries DeltaLink instead.
+	NextLink  string
+	DeltaLink string
+}
+
+// DeltaPage reads one page of a delta round: link "" starts a full round; a nextLink continues a round (so that a
+// caller can checkpoint between pages and resume after a crash); a deltaLink starts a round of the changes since.
+// Errors are those of Delta.
+func (c *Client) DeltaPage(ctx context.Context, link string) (DeltaPage, error) {
 	const op = "read user changes"
 	headers := abs.NewRequestHeaders()
 	headers.Add("Prefer", "odata.maxpagesize="+strconv.Itoa(DeltaPageSize))
@@ -65,41 +96,45 @@ func (c *Client) Delta(ctx context.Context, link string, fn func(changed []domai
 		})
 	} else {
 		if err := c.checkNextLink(op, link, 0); err != nil {
-			return "", err
+			return DeltaPage{}, err
 		}
 		resp, err = b.WithUrl(link).GetAsDeltaGetResponse(ctx, &users.DeltaRequestBuilderGetRequestConfiguration{Headers: headers})
 	}
-	prev := link
-	for page := 1; ; page++ {
-		if err != nil {
-			return "", c.mapDeltaError(op, err)
-		}
-		if resp == nil {
-			return "", c.mapError(op, fmt.Errorf("empty answer"))
-		}
-		changed, removed := splitDelta(resp.GetValue())
-		if err := fn(changed, removed); err != nil {
-			return "", err
-		}
-		if d := deref(resp.GetOdataDeltaLink()); d != "" {
-			if err := c.checkNextLink(op, d, 0); err != nil {
-				return "", err
-			}
-			return d, nil
-		}
-		next := deref(resp.GetOdataNextLink())
-		switch {
-		case next == "":
-			return "", domain.Errorf(domain.EUpstream, "Microsoft Graph ended a delta query for tenant %s without a deltaLink", c.tenantID)
-		case next == prev:
-			return "", domain.Errorf(domain.EUpstream, "Microsoft Graph returned the same delta link twice for tenant %s", c.tenantID)
-		}
-		if err := c.checkNextLink(op, next, page); err != nil {
-			return "", err
-		}
-		prev = next
-		resp, err = b.WithUrl(next).GetAsDeltaGetResponse(ctx, &users.DeltaRequestBuilderGetRequestConfiguration{Headers: headers})
+	if err != nil {
+		return DeltaPage{}, c.mapDeltaError(op, err)
 	}
+	if resp == nil {
+		return DeltaPage{}, c.mapError(op, fmt.Errorf("empty answer"))
+	}
+	var page DeltaPage
+	page.Changed, page.Removed = splitDelta(resp.GetValue())
+	if d := deref(resp.GetOdataDeltaLink()); d != "" {
+		if err := c.checkNextLink(op, d, 0); err != nil {
+			return DeltaPage{}, err
+		}
+		page.DeltaLink = d
+		return page, nil
+	}
+	page.NextLink = deref(resp.GetOdataNextLink())
+	switch {
+	case page.NextLink == "":
+		return DeltaPage{}, domain.Errorf(domain.EUpstream, "Microsoft Graph ended a delta query for tenant %s without a deltaLink", c.tenantID)
+	case page.NextLink == link:
+		return DeltaPage{}, domain.Errorf(domain.EUpstream, "Microsoft Graph returned the same delta link twice for tenant %s", c.tenantID)
+	}
+	if err := c.checkNextLink(op, page.NextLink, 1); err != nil {
+		return DeltaPage{}, err
+	}
+	return page, nil
+}
+
+// DeltaPage reads one page of a tenant's user changes (see Client.DeltaPage).
+func (f *Factory) DeltaPage(ctx context.Context, tenantID, link string) (DeltaPage, error) {
+	c, err := f.Tenant(tenantID)
+	if err != nil {
+		return DeltaPage{}, err
+	}
+	return c.DeltaPage(ctx, link)
 }
 
 // Delta reads the changes to a tenant's users (see Client.Delta).
