@@ -121,11 +121,16 @@ func (g *lazyGraph) ListSKUs(ctx context.Context, tenantID string) ([]domain.Sub
 	if err != nil {
 		return nil, err
 	}
-	c, err := f.Tenant(tenantID)
+	return f.ListSKUs(ctx, tenantID)
+}
+
+// DeltaPage implements tenantsync.Graph.
+func (g *lazyGraph) DeltaPage(ctx context.Context, tenantID, link string) (graph.DeltaPage, error) {
+	f, err := g.get(ctx)
 	if err != nil {
-		return nil, err
+		return graph.DeltaPage{}, err
 	}
-	return c.ListSKUs(ctx)
+	return f.DeltaPage(ctx, tenantID, link)
 }
 
 // rootCAs returns the system roots plus the PEM certificates in file ("" = system roots only).

@@ -73,7 +73,8 @@ func (a *api) createCustomer(c echo.Context) error {
 	}
 	cust := domain.Customer{
 		ID: newID(), Name: req.Name, TenantID: req.TenantID, PublicSector: req.PublicSector,
-		CreatedAt: time.Now().UTC(), Version: 1, Sync: domain.SyncState{Status: domain.SyncNever},
+		CreatedAt: time.Now().UTC(), Version: 1, SyncIntervalMinutes: domain.DefaultSyncIntervalMinutes,
+		Sync: domain.SyncState{Status: domain.SyncNever},
 	}
 	if err := a.Store.CreateCustomer(c.Request().Context(), cust, principal(c).Subject); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -157,13 +158,18 @@ func TestAuthorization(t *testing.T) {
 	ta := newTestAPI(t)
 	own := ta.createCustomer("Own", tenantA)
 	other := ta.createCustomer("Other", "a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
+	for _, id := range []string{own, other} {
+		_, err := ta.store.ApplyUsers(context.Background(), id, []domain.User{{CustomerID: id, ID: "u1", DisplayName: "U One",
+			UserPrincipalName: "u1@example.com", Status: domain.UserActive}}, nil, time.Now())
+		td.Require(t).CmpNoError(err)
+	}
 
 	roles := []auth.Role{auth.Viewer, auth.CustomerAdmin, auth.ProviderAdmin}
 	for _, r := range ta.api.routes() {
 		for _, role := range roles {
 			for scopeName, scope := range map[string][]string{"all": {auth.AllCustomers}, "own": {own}} {
 				for target, id := range map[string]string{"own": own, "other": other} {
-					path := strings.ReplaceAll(Prefix+r.path, ":id", id)
+					path := strings.ReplaceAll(strings.ReplaceAll(Prefix+r.path, ":id", id), ":userId", "u1")
 					name := fmt.Sprintf("%s %s as %s scope %s on %s", r.method, r.path, role, scopeName, target)
 					resp := ta.Name(name).Request(tdhttp.NewRequest(r.method, path, strings.NewReader(`{}`), "Content-Type", "application/json"))
 					if !r.policy.public {
@@ -211,4 +217,76 @@ func unmarshalAny(raw json.RawMessage) (any, error) {
 	var v any
 	err := json.Unmarshal(raw, &v)
 	return v, err
+}
+
+func TestUsersSearchFilterAndPage(t *testing.T) {
+	ta := newTestAPI(t)
+	id := ta.createCustomer("Contoso Dental", tenantA)
+	const e3 = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+	var users []domain.User
+	for i := range 30 {
+		u := domain.User{CustomerID: id, ID: fmt.Sprintf("u%02d", i), DisplayName: fmt.Sprintf("Person %02d", i),
+			UserPrincipalName: fmt.Sprintf("p%02d@contoso.example", i), AccountEnabled: i%5 != 0, Status: domain.UserActive}
+		switch {
+		case i%3 == 0:
+			u.Licences = []domain.Licence{{SkuID: e3, Direct: true, State: "Active", Error: "None"}}
+		case i%3 == 1:
+			u.Licences = []domain.Licence{{SkuID: e3, Groups: []string{"g1"}, State: "Error", Error: "CountViolation"}}
+		}
+		users = append(users, u)
+	}
+	users[7].DisplayName, users[7].UserPrincipalName = "Ann Example", "zed@contoso.example"
+	users[8].DisplayName, users[8].UserPrincipalName = "Bob Zed", "bob@contoso.example"
+	_, err := ta.store.ApplyUsers(context.Background(), id, users, []store.Removal{}, time.Now())
+	td.Require(t).CmpNoError(err)
+	_, err = ta.store.ApplyUsers(context.Background(), id, nil, []store.Removal{{ID: "u29", Status: domain.UserSoftDeleted}}, time.Now())
+	td.Require(t).CmpNoError(err)
+
+	list := func(query string) []string {
+		t.Helper()
+		var names []string
+		cursor := ""
+		for range 20 {
+			var page store.Page[userView]
+			ta.Get("/api/v1/customers/"+id+"/users?limit=4&cursor="+cursor+"&"+query, ta.admin()).CmpStatus(200).
+				CmpJSONBody(td.Smuggle(func(p store.Page[userView]) bool { page = p; return true }, true))
+			for _, u := range page.Items {
+				names = append(names, u.DisplayName)
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				return names
+			}
+		}
+		t.Fatal("paging did not end")
+		return nil
+	}
+	td.Cmp(t, list(""), td.Len(29), "every active user, across pages")
+	td.Cmp(t, list("q=ZED"), []string{"Ann Example"}, "a UPN prefix, whatever the case (Bob Zed's name only contains it)")
+	td.Cmp(t, list("q=b"), []string{"Bob Zed"}, "name and UPN both match: listed once")
+	td.Cmp(t, list("q=person+1"), []string{"Person 10", "Person 11", "Person 12", "Person 13", "Person 14", "Person 15", "Person 16", "Person 17", "Person 18", "Person 19"})
+	td.Cmp(t, list("q=nobody"), td.Empty())
+	td.Cmp(t, list("filter=errors"), td.Len(10))
+	td.Cmp(t, list("filter=unlicensed"), td.Len(9))
+	td.Cmp(t, list("filter=disabled"), td.Len(6))
+	td.Cmp(t, list("filter=removed"), []string{"Person 29"})
+	td.Cmp(t, list("sku="+e3), td.Len(20))
+
+	ta.Get("/api/v1/customers/"+id+"/users?filter=odd", ta.admin()).CmpStatus(400).
+		CmpJSONBody(td.JSON(`{"error":{"code":"invalid","message":"invalid input","fields":{"filter":"must be unlicensed, errors, disabled or removed"}}}`))
+	ta.Get("/api/v1/customers/"+id+"/users/u01", ta.admin()).CmpStatus(200).
+		CmpJSONBody(td.SuperJSONOf(`{"id":"u01","hasErrors":true,"licences":[{"skuId":$1,"partNumber":"ENTERPRISEPACK","name":"Office 365 E3","direct":false,"groups":[{"id":"g1","name":""}],"state":"Error","error":"CountViolation","plans":$2}]}`,
+			e3, td.All(td.NotEmpty(), td.ArrayEach(td.SuperMapOf(map[string]any{"enabled": true}, nil)))))
+	ta.Get("/api/v1/customers/"+id+"/users/nope", ta.admin()).CmpStatus(404)
+}
+
+func TestUpdateSyncIntervalWithOptimisticLocking(t *testing.T) {
+	ta := newTestAPI(t)
+	id := ta.createCustomer("Contoso Dental", tenantA)
+	ta.PatchJSON("/api/v1/customers/"+id, map[string]any{"syncIntervalMinutes": 60, "version": 1}, ta.admin()).
+		CmpStatus(200).CmpJSONBody(td.SuperJSONOf(`{"syncIntervalMinutes":60,"version":2}`))
+	ta.PatchJSON("/api/v1/customers/"+id, map[string]any{"syncIntervalMinutes": 30, "version": 1}, ta.admin()).
+		CmpStatus(409).CmpJSONBody(td.SuperJSONOf(`{"error":$1}`, td.SuperMapOf(map[string]any{"code": "conflict", "fields": map[string]any{"version": "stale: reload"}}, nil)))
+	ta.PatchJSON("/api/v1/customers/"+id, map[string]any{"syncIntervalMinutes": 5, "version": 2}, ta.admin()).
+		CmpStatus(400).CmpJSONBody(td.JSON(`{"error":{"code":"invalid","message":"invalid input","fields":{"syncIntervalMinutes":"must be from 15 to 1440 minutes"}}}`))
+	ta.Get("/api/v1/customers/"+id, ta.admin()).CmpStatus(200).CmpJSONBody(td.SuperJSONOf(`{"syncIntervalMinutes":60,"version":2}`))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -23,6 +24,10 @@ type Store interface {
 	ListCustomers(ctx context.Context, cursor string, limit int) (store.Page[domain.Customer], error)
 	CustomerSKUs(ctx context.Context, customerID string) ([]domain.CustomerSKU, error)
 	ListSKUs(ctx context.Context, cursor string, limit int) (store.Page[domain.CustomerSKU], error)
+	UpdateSyncInterval(ctx context.Context, customerID string, version int64, minutes int, actor string, at time.Time) (domain.Customer, error)
+	ListUsers(ctx context.Context, customerID string, q store.UserQuery) (store.Page[domain.User], error)
+	GetUser(ctx context.Context, customerID, userID string) (domain.User, error)
+	SyncRuns(ctx context.Context, customerID, cursor string, limit int) (store.Page[domain.SyncRun], error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -73,6 +78,10 @@ func (a *api) routes() []route {
 		{http.MethodGet, "/customers", read, a.listCustomers},
 		{http.MethodPost, "/customers", policy{min: auth.ProviderAdmin}, a.createCustomer},
 		{http.MethodGet, "/customers/:id", read, a.getCustomer},
+		{http.MethodPatch, "/customers/:id", policy{min: auth.CustomerAdmin}, a.updateCustomer},
+		{http.MethodGet, "/customers/:id/users", read, a.listUsers},
+		{http.MethodGet, "/customers/:id/users/:userId", read, a.getUser},
+		{http.MethodGet, "/customers/:id/syncs", read, a.syncRuns},
 		{http.MethodPost, "/customers/:id/sync", policy{min: auth.CustomerAdmin}, a.syncCustomer},
 		{http.MethodGet, "/customers/:id/skus", read, a.customerSKUs},
 		{http.MethodGet, "/skus", read, a.listSKUs},

@@ -40,26 +40,62 @@ type customerItem struct {
 	CreatedAt      time.Time `dynamodbav:"createdAt"`
 	Version        int64     `dynamodbav:"version"`
 	Sync           *syncItem `dynamodbav:"sync,omitempty"`
+	// SyncIntervalMinutes: 0 means the default.
+	SyncIntervalMinutes int `dynamodbav:"syncIntervalMinutes,omitempty"`
+	// SyncLeaseHolder is the run that holds the lease.
+	SyncLeaseHolder string `dynamodbav:"syncLeaseHolder,omitempty"`
 	// SyncLeaseUntil is when the running sync's lease expires (unix seconds); 0 when none holds it.
 	SyncLeaseUntil int64 `dynamodbav:"syncLeaseUntil,omitempty"`
 }
 
 type syncItem struct {
-	Status        string     `dynamodbav:"status"`
-	LastAttemptAt *time.Time `dynamodbav:"lastAttemptAt,omitempty"`
-	LastSuccessAt *time.Time `dynamodbav:"lastSuccessAt,omitempty"`
-	LastError     string     `dynamodbav:"lastError,omitempty"`
-	LastErrorCode string     `dynamodbav:"lastErrorCode,omitempty"`
-	SKUCount      int        `dynamodbav:"skuCount"`
+	Status         string         `dynamodbav:"status"`
+	LastAttemptAt  *time.Time     `dynamodbav:"lastAttemptAt,omitempty"`
+	LastSuccessAt  *time.Time     `dynamodbav:"lastSuccessAt,omitempty"`
+	LastError      string         `dynamodbav:"lastError,omitempty"`
+	LastErrorCode  string         `dynamodbav:"lastErrorCode,omitempty"`
+	SKUCount       int            `dynamodbav:"skuCount"`
+	Mode           string         `dynamodbav:"mode,omitempty"`
+	LastFullSyncAt *time.Time     `dynamodbav:"lastFullSyncAt,omitempty"`
+	LastDurationMs int64          `dynamodbav:"lastDurationMs"`
+	UserCount      int            `dynamodbav:"userCount"`
+	LicensedCount  int            `dynamodbav:"licensedCount"`
+	DisabledCount  int            `dynamodbav:"disabledCount"`
+	ErrorCount     int            `dynamodbav:"errorCount"`
+	ErrorsByType   map[string]int `dynamodbav:"errorsByType,omitempty"`
+}
+
+func newSyncItem(s domain.SyncState) syncItem {
+	return syncItem{
+		Status: s.Status, LastAttemptAt: s.LastAttemptAt, LastSuccessAt: s.LastSuccessAt, LastError: s.LastError,
+		LastErrorCode: s.LastErrorCode, SKUCount: s.SKUCount, Mode: s.Mode, LastFullSyncAt: s.LastFullSyncAt,
+		LastDurationMs: s.LastDurationMs, UserCount: s.UserCount, LicensedCount: s.LicensedCount,
+		DisabledCount: s.DisabledCount, ErrorCount: s.ErrorCount, ErrorsByType: s.ErrorsByType,
+	}
+}
+
+func (s syncItem) state() domain.SyncState {
+	return domain.SyncState{
+		Status: s.Status, LastAttemptAt: s.LastAttemptAt, LastSuccessAt: s.LastSuccessAt, LastError: s.LastError,
+		LastErrorCode: s.LastErrorCode, SKUCount: s.SKUCount, Mode: s.Mode, LastFullSyncAt: s.LastFullSyncAt,
+		LastDurationMs: s.LastDurationMs, UserCounts: domain.UserCounts{
+			UserCount: s.UserCount, LicensedCount: s.LicensedCount, DisabledCount: s.DisabledCount,
+			ErrorCount: s.ErrorCount, ErrorsByType: s.ErrorsByType,
+		},
+	}
 }
 
 func (it customerItem) customer() domain.Customer {
 	c := domain.Customer{
 		ID: it.ID, Name: it.Name, TenantID: it.TenantID, PublicSector: it.PublicSector,
-		CreatedAt: it.CreatedAt, Version: it.Version, Sync: domain.SyncState{Status: domain.SyncNever},
+		CreatedAt: it.CreatedAt, Version: it.Version, SyncIntervalMinutes: it.SyncIntervalMinutes,
+		Sync: domain.SyncState{Status: domain.SyncNever},
 	}
-	if s := it.Sync; s != nil {
-		c.Sync = domain.SyncState(*s)
+	if it.Sync != nil {
+		c.Sync = it.Sync.state()
+	}
+	if c.SyncIntervalMinutes == 0 {
+		c.SyncIntervalMinutes = domain.DefaultSyncIntervalMinutes
 	}
 	return c
 }
@@ -70,7 +106,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, actor str
 	it := customerItem{
 		PK: customerPK(c.ID), SK: metaSK, GSI1PK: customersGSI1PK, GSI1SK: customerListSK(c), Type: "customer",
 		ID: c.ID, Name: c.Name, TenantID: c.TenantID, PublicSector: c.PublicSector, CreatedAt: c.CreatedAt,
-		Version: c.Version, Sync: &syncItem{Status: domain.SyncNever},
+		Version: c.Version, Sync: &syncItem{Status: domain.SyncNever}, SyncIntervalMinutes: c.SyncIntervalMinutes,
 	}
 	item, err := attributevalue.MarshalMap(it)
 	if err != nil {

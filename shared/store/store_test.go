@@ -46,6 +46,7 @@ func TestCreateCustomerOncePerTenant(t *testing.T) {
 	got, err := st.GetCustomer(ctx, "c1")
 	td.Require(t).CmpNoError(err)
 	c.Sync = domain.SyncState{Status: domain.SyncNever}
+	c.SyncIntervalMinutes = domain.DefaultSyncIntervalMinutes
 	td.Cmp(t, got, c)
 
 	err = st.CreateCustomer(ctx, customer("c2", c.TenantID), "test")
@@ -111,10 +112,14 @@ func TestSyncStateRoundTrip(t *testing.T) {
 
 	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	state := domain.SyncState{Status: domain.SyncFailed, LastAttemptAt: &at, LastError: "no", LastErrorCode: domain.EUpstream, SKUCount: 3}
-	td.Require(t).CmpNoError(st.FinishSync(ctx, "c1", state))
+	now := time.Now()
+	got, err := st.AcquireSyncLease(ctx, "c1", "run-1", now, now.Add(time.Minute))
+	td.Require(t).True(got)
+	td.Require(t).CmpNoError(err)
+	td.Require(t).CmpNoError(st.FinishSync(ctx, "c1", "run-1", state))
 	c, _ = st.GetCustomer(ctx, "c1")
 	td.Cmp(t, c.Sync, state)
 
 	td.Cmp(t, domain.ErrorCode(st.MarkSyncQueued(ctx, "nope")), domain.ENotFound)
-	td.Cmp(t, domain.ErrorCode(st.FinishSync(ctx, "nope", state)), domain.ENotFound)
+	td.Cmp(t, st.FinishSync(ctx, "c1", "run-2", state), td.ErrorIs(store.ErrLeaseLost))
 }

@@ -1,9 +1,18 @@
-// Package tenantsync keeps each customer's stored licence data equal to its Microsoft 365 tenant: the scheduled
-// fan-out (one jobs-queue message per due customer) and the worker that syncs one customer.
+// Package tenantsync keeps each customer's stored licences and users equal to its Microsoft 365 tenant: the
+// scheduled fan-out (one jobs-queue message per due customer) and the worker that syncs one customer.
+//
+// A customer's users are read with Graph's delta query: a full round on the first sync, when Graph says the stored
+// deltaLink is no longer valid, and periodically (FullEvery, daily by default: delta does not report licences a user
+// inherits from a group), and otherwise only the changes since the stored deltaLink. The worker checkpoints after
+// every page (the link of the next page, in one transaction with the run's history record, under the customer's
+// sync lease), so a sync that dies mid-way resumes from its last checkpoint when the message is redelivered, and a
+// page replayed after a crash writes nothing twice (users are compared with what is stored).
 package tenantsync
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,24 +22,37 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/seatwise/seatwise/shared/domain"
+	"github.com/seatwise/seatwise/shared/graph"
 	"github.com/seatwise/seatwise/shared/queue"
 	"github.com/seatwise/seatwise/shared/store"
 )
 
-// Graph reads a tenant's licences from Microsoft Graph.
+// Graph reads a tenant's licences and users from Microsoft Graph (*graph.Factory implements it).
 type Graph interface {
 	// ListSKUs returns the tenant's subscribed SKUs. Errors carry domain codes (EUnauthorized, EThrottled, EUpstream…).
 	ListSKUs(ctx context.Context, tenantID string) ([]domain.SubscribedSKU, error)
+	// DeltaPage reads one page of a users delta round (link "" starts a full round); an error wrapping
+	// graph.ErrResyncRequired when a deltaLink is no longer valid.
+	DeltaPage(ctx context.Context, tenantID, link string) (graph.DeltaPage, error)
 }
+
+var _ Graph = (*graph.Factory)(nil)
 
 // Store is the state the sync reads and writes.
 type Store interface {
 	GetCustomer(ctx context.Context, id string) (domain.Customer, error)
 	AllCustomers(ctx context.Context) ([]domain.Customer, error)
 	MarkSyncQueued(ctx context.Context, customerID string) error
-	AcquireSyncLease(ctx context.Context, customerID string, now, until time.Time) (bool, error)
-	FinishSync(ctx context.Context, customerID string, state domain.SyncState) error
+	SetSyncFailed(ctx context.Context, customerID, code, message string, at time.Time) error
+	AcquireSyncLease(ctx context.Context, customerID, holder string, now, until time.Time) (bool, error)
+	RenewSyncLease(ctx context.Context, customerID, holder string, until time.Time) error
+	FinishSync(ctx context.Context, customerID, holder string, state domain.SyncState) error
+	GetCheckpoint(ctx context.Context, customerID string) (store.Checkpoint, error)
+	SaveCheckpoint(ctx context.Context, customerID, holder string, cp store.Checkpoint, finished *domain.SyncRun) error
 	ReplaceSKUs(ctx context.Context, c domain.Customer, skus []domain.SubscribedSKU) (store.SKUChanges, error)
+	ApplyUsers(ctx context.Context, customerID string, users []domain.User, removed []store.Removal, at time.Time) (store.UserChanges, error)
+	CountDelta(ctx context.Context, customerID string, users []domain.User, removed []store.Removal) (domain.UserCounts, error)
+	MarkUnseenDeleted(ctx context.Context, customerID string, seen map[string]bool, at time.Time) (int, error)
 	AppendAudit(ctx context.Context, r domain.AuditRecord) error
 }
 
@@ -46,12 +68,16 @@ type Service struct {
 	Store Store
 	Graph Graph
 	Jobs  Queue
-	// Interval is how often the schedule syncs each customer (default 15 minutes).
-	Interval time.Duration
-	// Lease bounds how long one sync may hold a customer before another may take over (default 10 minutes).
+	// FullEvery is how often a customer's users are read in full (default 24 hours).
+	FullEvery time.Duration
+	// Lease bounds how long one sync may hold a customer before another may take over (default 10 minutes); a
+	// running sync renews it after every page.
 	Lease time.Duration
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Reserve is the time before the invocation's deadline at which a sync stops reading pages and re-enqueues
+	// its continuation (default one minute).
+	Reserve time.Duration
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 func (s *Service) now() time.Time {
@@ -68,38 +94,37 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
 // RequestSync queues a sync of the customer now ("Sync now") and returns the customer as it then stands.
 func (s *Service) RequestSync(ctx context.Context, customerID, actor string) (domain.Customer, error) {
 	if err := s.Store.MarkSyncQueued(ctx, customerID); err != nil {
 		return domain.Customer{}, err
 	}
 	if err := s.Jobs.Send(ctx, queue.Job{Type: queue.TypeSync, CustomerID: customerID, RequestedBy: actor}); err != nil {
-		now := s.now()
-		c, _ := s.Store.GetCustomer(ctx, customerID)
-		state := c.Sync
-		state.Status, state.LastAttemptAt = domain.SyncFailed, &now
-		state.LastError, state.LastErrorCode = "the sync could not be queued; try again", domain.EUpstream
-		_ = s.Store.FinishSync(ctx, customerID, state)
+		_ = s.Store.SetSyncFailed(ctx, customerID, domain.EUpstream, "the sync could not be queued; try again", s.now())
 		return domain.Customer{}, domain.Wrap(err, domain.EUpstream, "the sync could not be queued")
 	}
 	return s.Store.GetCustomer(ctx, customerID)
 }
 
-// EnqueueDue puts one jobs-queue message per customer whose last sync attempt is older than the interval.
+// EnqueueDue puts one jobs-queue message per customer whose last sync attempt is older than its interval.
 func (s *Service) EnqueueDue(ctx context.Context) (int, error) {
-	interval := s.Interval
-	if interval == 0 {
-		interval = 15 * time.Minute
-	}
-	// A minute of slack, so that a customer synced just after the last tick is not skipped for a whole interval.
-	cutoff := s.now().Add(-interval + time.Minute)
+	now := s.now()
 	customers, err := s.Store.AllCustomers(ctx)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, c := range customers {
-		if at := c.Sync.LastAttemptAt; at != nil && at.After(cutoff) {
+		interval := time.Duration(max(c.SyncIntervalMinutes, domain.MinSyncIntervalMinutes)) * time.Minute
+		// A minute of slack, so that a customer synced just after the last tick is not skipped for a whole interval.
+		if at := c.Sync.LastAttemptAt; at != nil && at.After(now.Add(-interval+time.Minute)) {
 			continue
 		}
 		if err := s.Jobs.Send(ctx, queue.Job{Type: queue.TypeSync, CustomerID: c.ID, RequestedBy: "schedule"}); err != nil {
@@ -111,15 +136,19 @@ func (s *Service) EnqueueDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// SyncCustomer syncs one customer's SKUs. A failure of Microsoft Graph is recorded on the customer (status,
-// reason, time) and keeps the previous SKU data; the returned error is only for failures of our own storage.
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// SyncCustomer syncs one customer: its SKUs, then its users, from a new run or from the checkpoint of an
+// unfinished one. A failure of Microsoft Graph is recorded on the customer (status, reason, time) and keeps the
+// stored data (the run resumes from its checkpoint next time); the returned error is for failures of our own
+// storage, so that the message is retried.
 func (s *Service) SyncCustomer(ctx context.Context, customerID, actor string) error {
-	lease := s.Lease
-	if lease == 0 {
-		lease = 10 * time.Minute
-	}
-	start := s.now()
-	got, err := s.Store.AcquireSyncLease(ctx, customerID, start, start.Add(lease))
+	w := &worker{Service: s, customerID: customerID, actor: actor, holder: newID(), start: s.now()}
+	got, err := s.Store.AcquireSyncLease(ctx, customerID, w.holder, w.start, w.start.Add(orDefault(s.Lease, 10*time.Minute)))
 	if err != nil {
 		return err
 	}
@@ -127,56 +156,239 @@ func (s *Service) SyncCustomer(ctx context.Context, customerID, actor string) er
 		s.log().InfoContext(ctx, "sync already running", "customer", customerID)
 		return nil
 	}
-	c, err := s.Store.GetCustomer(ctx, customerID)
+	return w.run(ctx)
+}
+
+// worker is one invocation's sync of one customer, holding its lease.
+type worker struct {
+	*Service
+	customerID, actor, holder string
+	start                     time.Time
+	customer                  domain.Customer
+	cp                        store.Checkpoint
+	seen                      map[string]bool // users seen in this invocation's pages of a full round
+}
+
+func (w *worker) run(ctx context.Context) error {
+	var err error
+	if w.customer, err = w.Store.GetCustomer(ctx, w.customerID); err != nil {
+		return w.release(ctx, err)
+	}
+	if w.cp, err = w.Store.GetCheckpoint(ctx, w.customerID); err != nil {
+		return w.release(ctx, err)
+	}
+	if w.cp.Run == nil {
+		w.newRun()
+	} else {
+		// A full round that read no page yet is still from the start: it may mark the users it never sees deleted.
+		w.cp.Run.Resumed = true
+		w.cp.Run.FromStart = w.cp.Run.Mode == domain.SyncModeFull && w.cp.Run.Pages == 0
+		w.cp.Run.Status = domain.SyncRunning
+	}
+	state := w.customer.Sync
+	state.LastAttemptAt, state.Mode = &w.start, w.cp.Run.Mode
+
+	skus, err := w.Graph.ListSKUs(ctx, w.customer.TenantID)
 	if err != nil {
+		return w.fail(ctx, state, err)
+	}
+	skuChanges, err := w.Store.ReplaceSKUs(ctx, w.customer, skus)
+	if err != nil {
+		return w.release(ctx, err)
+	}
+	w.cp.Run.SKUsWritten += skuChanges.Written + skuChanges.Deleted
+	state.SKUCount = len(skus)
+
+	done, err := w.readUsers(ctx)
+	switch {
+	case err != nil && domain.ErrorCode(err) != domain.EInternal && !errors.Is(err, store.ErrLeaseLost):
+		return w.fail(ctx, state, err) // Graph's failure: recorded, resumes from the checkpoint next time
+	case err != nil:
+		return w.release(ctx, err)
+	case !done:
+		return w.continueLater(ctx, state)
+	}
+	return w.finish(ctx, state)
+}
+
+func (w *worker) newRun() {
+	full := w.cp.DeltaLink == "" || w.cp.LastFullAt == nil || w.start.Sub(*w.cp.LastFullAt) >= orDefault(w.FullEvery, 24*time.Hour)
+	run := &store.RunState{SyncRun: domain.SyncRun{
+		ID: newID(), Mode: domain.SyncModeDelta, Trigger: w.actor, StartedAt: w.start, Status: domain.SyncRunning,
+	}, Link: w.cp.DeltaLink}
+	if full {
+		run.Mode, run.Link, run.FromStart = domain.SyncModeFull, "", true
+	}
+	w.cp.Run = run
+}
+
+// readUsers reads and stores pages until the round ends (true) or the invocation's deadline nears (false).
+func (w *worker) readUsers(ctx context.Context) (bool, error) {
+	run := w.cp.Run
+	if run.FromStart {
+		w.seen = map[string]bool{}
+	}
+	for {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < orDefault(w.Reserve, time.Minute) {
+			return false, nil
+		}
+		page, err := w.Graph.DeltaPage(ctx, w.customer.TenantID, run.Link)
+		if errors.Is(err, graph.ErrResyncRequired) && run.Mode == domain.SyncModeDelta {
+			w.log().InfoContext(ctx, "delta token no longer valid: full read", "customer", w.customerID)
+			w.cp.DeltaLink = ""
+			run.Mode, run.Link, run.FromStart = domain.SyncModeFull, "", true
+			run.Counts, run.Pending = domain.UserCounts{}, nil
+			w.seen = map[string]bool{}
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		at := w.now()
+		users := make([]domain.User, len(page.Changed))
+		for i, g := range page.Changed {
+			users[i] = store.UserFromGraph(w.customerID, g)
+			if w.seen != nil {
+				w.seen[users[i].ID] = true
+			}
+		}
+		removed := make([]store.Removal, len(page.Removed))
+		for i, r := range page.Removed {
+			removed[i] = store.Removal{ID: r.ID, Status: domain.UserDeleted}
+			if r.Reason == graph.RemovedSoftDeleted {
+				removed[i].Status = domain.UserSoftDeleted
+			}
+		}
+		if err := w.countPage(ctx, users, removed); err != nil {
+			return false, err
+		}
+		changes, err := w.Store.ApplyUsers(ctx, w.customerID, users, removed, at)
+		if err != nil {
+			return false, domain.Wrap(err, domain.EInternal, "storing users failed")
+		}
+		if run.Pending != nil {
+			run.Counts, run.Pending = store.AddCounts(run.Counts, run.Pending.Delta), nil
+		}
+		run.Pages++
+		run.UsersWritten += changes.Written
+		run.UsersRemoved += changes.Removed
+		if page.DeltaLink != "" {
+			// Users a complete full round did not see are gone (there is nothing to compare on the first one).
+			if run.Mode == domain.SyncModeFull && run.FromStart && w.cp.LastFullAt != nil {
+				n, err := w.Store.MarkUnseenDeleted(ctx, w.customerID, w.seen, at)
+				if err != nil {
+					return false, domain.Wrap(err, domain.EInternal, "marking removed users failed")
+				}
+				run.UsersRemoved += n
+			}
+			w.cp.DeltaLink = page.DeltaLink
+			if run.Mode == domain.SyncModeFull {
+				w.cp.LastFullAt = &at
+			}
+			return true, nil
+		}
+		run.Link = page.NextLink
+		if err := w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, nil); err != nil {
+			return false, err
+		}
+		if err := w.Store.RenewSyncLease(ctx, w.customerID, w.holder, w.now().Add(orDefault(w.Lease, 10*time.Minute))); err != nil {
+			return false, err
+		}
+	}
+}
+
+// countPage counts a page before it is applied. A full round adds up the users it reads; a delta round computes
+// the change from what is stored and checkpoints it first, so that a page replayed after a crash (its users perhaps
+// already written) counts once.
+func (w *worker) countPage(ctx context.Context, users []domain.User, removed []store.Removal) error {
+	run := w.cp.Run
+	if run.Mode == domain.SyncModeFull {
+		run.Counts = store.AddCounts(run.Counts, store.CountsOf(users))
+		return nil
+	}
+	if run.Pending != nil && run.Pending.Link == run.Link {
+		return nil
+	}
+	delta, err := w.Store.CountDelta(ctx, w.customerID, users, removed)
+	if err != nil {
+		return domain.Wrap(err, domain.EInternal, "counting users failed")
+	}
+	run.Pending = &store.PendingPage{Link: run.Link, Delta: delta}
+	return w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, nil)
+}
+
+// finish completes the run: the checkpoint (with the new deltaLink), the history record, counts and the outcome.
+func (w *worker) finish(ctx context.Context, state domain.SyncState) error {
+	run, counts := w.cp.Run.SyncRun, w.cp.Run.Counts
+	end := w.now()
+	run.Status, run.FinishedAt, run.DurationMs = domain.SyncOK, &end, end.Sub(run.StartedAt).Milliseconds()
+	w.cp.Run = nil
+	if err := w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, &run); err != nil {
+		return w.release(ctx, err)
+	}
+	if run.Mode == domain.SyncModeFull {
+		state.UserCounts = store.AddCounts(domain.UserCounts{}, counts)
+	} else {
+		state.UserCounts = store.AddCounts(state.UserCounts, counts)
+	}
+	state.Status, state.LastSuccessAt, state.LastError, state.LastErrorCode = domain.SyncOK, &end, "", ""
+	state.Mode, state.LastDurationMs, state.LastFullSyncAt = run.Mode, end.Sub(w.start).Milliseconds(), w.cp.LastFullAt
+	if run.UsersWritten+run.UsersRemoved+run.SKUsWritten > 0 {
+		w.audit(ctx, "sync", "ok", run)
+	}
+	w.log().InfoContext(ctx, "synced", "customer", w.customerID, "mode", run.Mode, "pages", run.Pages,
+		"usersWritten", run.UsersWritten, "usersRemoved", run.UsersRemoved, "skusWritten", run.SKUsWritten,
+		"ms", state.LastDurationMs)
+	return w.Store.FinishSync(ctx, w.customerID, w.holder, state)
+}
+
+// fail records Graph's failure on the customer and in the run's history; the run's checkpoint stays, so the next
+// sync resumes it.
+func (w *worker) fail(ctx context.Context, state domain.SyncState, cause error) error {
+	now := w.now()
+	state.Status, state.LastErrorCode, state.LastError = domain.SyncFailed, domain.ErrorCode(cause), domain.ErrorMessage(cause)
+	state.LastDurationMs = now.Sub(w.start).Milliseconds()
+	w.log().WarnContext(ctx, "sync failed", "customer", w.customerID, "err", cause)
+	run := w.cp.Run
+	run.Status, run.Error, run.ErrorCode = domain.SyncFailed, state.LastError, state.LastErrorCode
+	run.DurationMs = now.Sub(run.StartedAt).Milliseconds()
+	if err := w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, nil); err != nil {
+		return w.release(ctx, err)
+	}
+	w.audit(ctx, "sync", "failed", state.LastError)
+	return w.Store.FinishSync(ctx, w.customerID, w.holder, state)
+}
+
+// continueLater checkpoints, releases the lease and queues the rest of the run for another invocation.
+func (w *worker) continueLater(ctx context.Context, state domain.SyncState) error {
+	if err := w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, nil); err != nil {
+		return w.release(ctx, err)
+	}
+	state.Status = domain.SyncRunning
+	if err := w.Store.FinishSync(ctx, w.customerID, w.holder, state); err != nil {
 		return err
 	}
-	state := c.Sync
-	state.LastAttemptAt = &start
-
-	graphCtx, cancel := context.WithTimeout(ctx, lease)
-	defer cancel()
-	skus, err := s.Graph.ListSKUs(graphCtx, c.TenantID)
-	if err != nil {
-		state.Status, state.LastErrorCode = domain.SyncFailed, domain.ErrorCode(err)
-		state.LastError = domain.ErrorMessage(err)
-		if state.LastErrorCode == domain.EInternal {
-			state.LastError = err.Error()
-		}
-		s.log().WarnContext(ctx, "sync failed", "customer", c.ID, "err", err)
-		s.audit(ctx, c.ID, actor, "sync.failed", state.LastError)
-		return s.Store.FinishSync(ctx, c.ID, state)
-	}
-	changes, err := s.Store.ReplaceSKUs(ctx, c, skus)
-	if err != nil {
-		return errors.Join(err, s.Store.FinishSync(ctx, c.ID, failedState(state, err)))
-	}
-	done := s.now()
-	state.Status, state.LastSuccessAt, state.LastError, state.LastErrorCode = domain.SyncOK, &done, "", ""
-	state.SKUCount = len(skus)
-	if changes.Written+changes.Deleted > 0 {
-		s.audit(ctx, c.ID, actor, "sync.skus", changes)
-	}
-	s.log().InfoContext(ctx, "synced", "customer", c.ID, "skus", len(skus), "written", changes.Written,
-		"deleted", changes.Deleted, "ms", done.Sub(start).Milliseconds())
-	return s.Store.FinishSync(ctx, c.ID, state)
+	w.log().InfoContext(ctx, "sync continues in a new invocation", "customer", w.customerID, "pages", w.cp.Run.Pages)
+	return w.Jobs.Send(ctx, queue.Job{Type: queue.TypeSync, CustomerID: w.customerID, RequestedBy: w.actor})
 }
 
-func failedState(state domain.SyncState, err error) domain.SyncState {
-	state.Status, state.LastErrorCode, state.LastError = domain.SyncFailed, domain.EInternal, "storing the result failed: "+err.Error()
-	return state
+// release gives the lease back after a failure of our own (the message will be retried) and returns err.
+func (w *worker) release(ctx context.Context, err error) error {
+	state := w.customer.Sync
+	state.Status, state.LastErrorCode, state.LastError = domain.SyncFailed, domain.EInternal, "internal error: the sync will be retried"
+	state.LastAttemptAt = &w.start
+	if ferr := w.Store.FinishSync(context.WithoutCancel(ctx), w.customerID, w.holder, state); ferr != nil && !errors.Is(ferr, store.ErrLeaseLost) {
+		w.log().ErrorContext(ctx, "releasing the sync lease failed", "customer", w.customerID, "err", ferr)
+	}
+	return err
 }
 
-func (s *Service) audit(ctx context.Context, customerID, actor, action string, after any) {
-	outcome := "ok"
-	if action == "sync.failed" {
-		outcome = "failed"
-	}
-	err := s.Store.AppendAudit(ctx, domain.AuditRecord{
-		At: s.now(), Actor: "job:sync/" + actor, CustomerID: customerID, Action: action, After: after, Outcome: outcome,
+func (w *worker) audit(ctx context.Context, action, outcome string, after any) {
+	err := w.Store.AppendAudit(ctx, domain.AuditRecord{
+		At: w.now(), Actor: "job:sync/" + w.actor, CustomerID: w.customerID, Action: action, After: after, Outcome: outcome,
 	})
 	if err != nil {
-		s.log().ErrorContext(ctx, "audit failed", "customer", customerID, "err", err)
+		w.log().ErrorContext(ctx, "audit failed", "customer", w.customerID, "err", err)
 	}
 }
 
@@ -215,7 +427,7 @@ func (s *Service) HandleEvent(ctx context.Context, payload json.RawMessage) (any
 
 // HandleJobs processes a batch from the jobs queue and reports the messages that should be retried.
 func (s *Service) HandleJobs(ctx context.Context, ev events.SQSEvent) events.SQSEventResponse {
-	var resp events.SQSEventResponse
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for _, m := range ev.Records {
 		if err := s.handleJob(ctx, m.Body); err != nil {
 			s.log().ErrorContext(ctx, "job failed", "messageId", m.MessageId, "err", err)

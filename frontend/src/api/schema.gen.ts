@@ -83,6 +83,64 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /** @description Changes the customer's settings, if it is still at the version the caller read. */
+        patch: operations["updateCustomer"];
+        trace?: never;
+    };
+    "/customers/{id}/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's users, ordered by display name. Filters are applied server-side: a page may be short while nextCursor is not empty. */
+        get: operations["listUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        get: operations["getUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/syncs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's sync history, newest first. */
+        get: operations["listSyncRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -182,8 +240,103 @@ export interface components {
             lastError?: string;
             lastErrorCode?: string;
             skuCount: number;
+            /**
+             * @description The mode of the last run
+             * @enum {string}
+             */
+            mode?: "full" | "delta";
+            /** Format: date-time */
+            lastFullSyncAt?: string;
+            lastDurationMs: number;
+            /** @description Active users */
+            userCount: number;
+            licensedCount: number;
+            disabledCount: number;
+            /** @description Users with a licence in error */
+            errorCount: number;
+            /** @description Licences in error, by Graph's error (CountViolation, MutuallyExclusiveViolation, …) */
+            errorsByType: {
+                [key: string]: number;
+            } | null;
+        };
+        CustomerUpdate: {
+            syncIntervalMinutes: number;
+            /** @description The version the caller read */
+            version: number;
+        };
+        SyncRun: {
+            id: string;
+            /** @enum {string} */
+            mode: "full" | "delta";
+            /** @description "schedule", or the subject of who pressed Sync now */
+            trigger: string;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt?: string;
+            durationMs: number;
+            /** @enum {string} */
+            status: "running" | "ok" | "failed";
+            error?: string;
+            errorCode?: string;
+            usersWritten: number;
+            usersRemoved: number;
+            skusWritten: number;
+            pages: number;
+            /** @description The run continued from a checkpoint after a failure or a crash */
+            resumed: boolean;
+        };
+        User: {
+            customerId: string;
+            id: string;
+            userPrincipalName: string;
+            displayName: string;
+            mail: string;
+            usageLocation: string;
+            accountEnabled: boolean;
+            department: string;
+            officeLocation: string;
+            city: string;
+            country: string;
+            businessPhones: string[];
+            /** @enum {string} */
+            status: "active" | "softDeleted" | "deleted";
+            /** Format: date-time */
+            removedAt?: string;
+            /** Format: date-time */
+            changedAt: string;
+            /** Format: date-time */
+            lastSeenAt?: string;
+            licensed: boolean;
+            hasErrors: boolean;
+            licences: components["schemas"]["Licence"][];
+        };
+        Licence: {
+            skuId: string;
+            partNumber: string;
+            name: string;
+            /** @description Assigned directly (it may also be inherited from groups) */
+            direct: boolean;
+            groups: {
+                id: string;
+                /** @description "" when the name is not known */
+                name: string;
+            }[];
+            /** @description Active, ActiveWithError, Disabled or Error */
+            state: string;
+            /** @description None, CountViolation, MutuallyExclusiveViolation, DependencyViolation, ProhibitedInUsageLocationViolation, UniquenessViolation or Other */
+            error: string;
+            /** @description The SKU's service plans (add-ons), on or off for this user */
+            plans: {
+                id: string;
+                name: string;
+                friendlyName: string;
+                enabled: boolean;
+            }[];
         };
         Customer: {
+            /** @description How often the schedule syncs this customer */
+            syncIntervalMinutes: number;
             id: string;
             name: string;
             /** Format: uuid */
@@ -388,6 +541,132 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    updateCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerUpdate"];
+            };
+        };
+        responses: {
+            /** @description The customer, at its new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                /** @description Prefix of the display name or of the user principal name (case-insensitive). */
+                q?: string;
+                /** @description Users holding this SKU, directly or via a group. */
+                sku?: string;
+                /** @description Without removed, only active users are listed. */
+                filter?: "unlicensed" | "errors" | "disabled" | "removed";
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["User"][];
+                        nextCursor: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user, with each licence and its add-ons. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listSyncRuns: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of sync runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SyncRun"][];
+                        nextCursor: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
         };
