@@ -20,6 +20,7 @@ import { customerView } from './views/customer';
 import { customersView } from './views/customers';
 import { licencesView } from './views/licences';
 import { signInView } from './views/signin';
+import { userView } from './views/user';
 
 const store = sessionStorage;
 const appEl = document.getElementById('app') as HTMLElement;
@@ -93,7 +94,7 @@ function navBar(route: Route, me: Me): HTMLElement {
     h(
       'nav',
       { className: 'mainnav', 'aria-label': 'Main' },
-      link('Customers', { name: 'customers' }, route.name === 'customers' || route.name === 'customer'),
+      link('Customers', { name: 'customers' }, route.name === 'customers' || route.name === 'customer' || route.name === 'user'),
       link('Licences', { name: 'licences' }, route.name === 'licences'),
     ),
     h(
@@ -176,7 +177,11 @@ async function render(): Promise<void> {
       break;
     case 'customer':
       document.title = 'Customer · Seatwise';
-      customerView({ app, root, signal }, route.id);
+      customerView({ app, root, signal }, route.id, route.tab ?? 'licences');
+      break;
+    case 'user':
+      document.title = 'User · Seatwise';
+      userView({ app, root, signal }, route.id, route.userId, route.tab ?? 'licences');
       break;
     case 'licences':
       document.title = 'Licences · Seatwise';

@@ -12,4 +12,9 @@ describe('can', () => {
     expect(can(undefined, 'customer:sync')).toBe(false);
     expect(can('constructor', 'customer:sync')).toBe(false);
   });
+  it('lets admins change settings, not viewers', () => {
+    expect(can('provider-admin', 'customer:settings')).toBe(true);
+    expect(can('customer-admin', 'customer:settings')).toBe(true);
+    expect(can('viewer', 'customer:settings')).toBe(false);
+  });
 });

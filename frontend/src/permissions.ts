@@ -3,11 +3,12 @@
 
 import type { Role } from './api/types';
 
-export type Action = 'customer:create' | 'customer:sync';
+/** `customer:settings`: change a customer's settings (the sync interval). */
+export type Action = 'customer:create' | 'customer:sync' | 'customer:settings';
 
 const allowed: Record<Role, ReadonlySet<Action>> = {
-  'provider-admin': new Set<Action>(['customer:create', 'customer:sync']),
-  'customer-admin': new Set<Action>(['customer:sync']),
+  'provider-admin': new Set<Action>(['customer:create', 'customer:sync', 'customer:settings']),
+  'customer-admin': new Set<Action>(['customer:sync', 'customer:settings']),
   viewer: new Set<Action>(),
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { href, parseRoute } from './router';
+import { href, parseRoute, type Route } from './router';
 
 describe('router', () => {
   it('parses routes', () => {
@@ -12,7 +12,35 @@ describe('router', () => {
     expect(parseRoute('#/nope')).toEqual({ name: 'notfound', path: '/nope' });
     expect(parseRoute('#/customers/%E0%A4%A')).toMatchObject({ name: 'notfound' });
   });
+
+  it('parses the customer tabs', () => {
+    expect(parseRoute('#/customers/c1/licences')).toEqual({ name: 'customer', id: 'c1' });
+    expect(parseRoute('#/customers/c1/users')).toEqual({ name: 'customer', id: 'c1', tab: 'users' });
+    expect(parseRoute('#/customers/c1/users?q=ad&filter=errors')).toEqual({ name: 'customer', id: 'c1', tab: 'users' });
+    expect(parseRoute('#/customers/c1/syncs')).toEqual({ name: 'customer', id: 'c1', tab: 'syncs' });
+    expect(parseRoute('#/customers/c1/other')).toMatchObject({ name: 'notfound' });
+    expect(parseRoute('#/customers/c1/syncs/x')).toMatchObject({ name: 'notfound' });
+  });
+
+  it('parses the user page and its tabs', () => {
+    expect(parseRoute('#/customers/c1/users/u%2F1')).toEqual({ name: 'user', id: 'c1', userId: 'u/1' });
+    expect(parseRoute('#/customers/c1/users/u1/licences')).toEqual({ name: 'user', id: 'c1', userId: 'u1' });
+    expect(parseRoute('#/customers/c1/users/u1/properties')).toEqual({ name: 'user', id: 'c1', userId: 'u1', tab: 'properties' });
+    expect(parseRoute('#/customers/c1/users/u1/nope')).toMatchObject({ name: 'notfound' });
+    expect(parseRoute('#/customers/c1/users/u1/properties/x')).toMatchObject({ name: 'notfound' });
+    expect(parseRoute('#/customers/c1/users/%E0%A4%A')).toMatchObject({ name: 'notfound' });
+  });
+
   it('round-trips hrefs', () => {
-    expect(parseRoute(href({ name: 'customer', id: 'a b/c' }))).toEqual({ name: 'customer', id: 'a b/c' });
+    const routes: Route[] = [
+      { name: 'customer', id: 'a b/c' },
+      { name: 'customer', id: 'a b/c', tab: 'users' },
+      { name: 'customer', id: 'x', tab: 'syncs' },
+      { name: 'user', id: 'a/b', userId: 'u?#1' },
+      { name: 'user', id: 'a', userId: 'u', tab: 'properties' },
+    ];
+    for (const r of routes) expect(parseRoute(href(r))).toEqual(r);
+    expect(href({ name: 'customer', id: 'c1', tab: 'users' })).toBe('#/customers/c1/users');
+    expect(href({ name: 'user', id: 'c1', userId: 'u1' })).toBe('#/customers/c1/users/u1');
   });
 });

@@ -1,28 +1,48 @@
-// A tiny hash router: #/signin, #/customers, #/customers/{id}, #/licences.
+// A tiny hash router: #/signin, #/customers, #/customers/{id}[/users|/syncs], #/customers/{id}/users/{userId}[/properties],
+// #/licences. A `?query` after the path is left to the view (the users list keeps its search and filters there).
+
+/** Tabs of the customer page; absent in a route means the default, Licences. */
+export type CustomerTab = 'licences' | 'users' | 'syncs';
+/** Tabs of the user page; absent means the default, Licences. */
+export type UserTab = 'licences' | 'properties';
 
 export type Route =
   | { name: 'signin' }
   | { name: 'customers' }
-  | { name: 'customer'; id: string }
+  | { name: 'customer'; id: string; tab?: Exclude<CustomerTab, 'licences'> }
+  | { name: 'user'; id: string; userId: string; tab?: Exclude<UserTab, 'licences'> }
   | { name: 'licences' }
   | { name: 'notfound'; path: string };
+
+function decode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
 
 /** Parses a location hash into a route; an empty hash is the customers list. */
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/\?.*$/, '');
   const parts = path.split('/').filter((p) => p !== '');
   if (parts.length === 0) return { name: 'customers' };
-  const [head, id, ...rest] = parts;
-  if (head === 'signin' && id === undefined) return { name: 'signin' };
-  if (head === 'licences' && id === undefined) return { name: 'licences' };
+  const [head, rawId, ...rest] = parts;
+  if (head === 'signin' && rawId === undefined) return { name: 'signin' };
+  if (head === 'licences' && rawId === undefined) return { name: 'licences' };
   if (head === 'customers') {
-    if (id === undefined) return { name: 'customers' };
-    if (rest.length === 0) {
-      try {
-        return { name: 'customer', id: decodeURIComponent(id) };
-      } catch {
-        return { name: 'notfound', path };
-      }
+    if (rawId === undefined) return { name: 'customers' };
+    const id = decode(rawId);
+    if (id === null || id === '') return { name: 'notfound', path };
+    const [section, rawUser, userTab, ...more] = rest;
+    if (section === undefined || (section === 'licences' && rawUser === undefined)) return { name: 'customer', id };
+    if (section === 'syncs' && rawUser === undefined) return { name: 'customer', id, tab: 'syncs' };
+    if (section === 'users') {
+      if (rawUser === undefined) return { name: 'customer', id, tab: 'users' };
+      const userId = decode(rawUser);
+      if (userId === null || userId === '' || more.length > 0) return { name: 'notfound', path };
+      if (userTab === undefined || userTab === 'licences') return { name: 'user', id, userId };
+      if (userTab === 'properties') return { name: 'user', id, userId, tab: 'properties' };
     }
   }
   return { name: 'notfound', path };
@@ -36,7 +56,12 @@ export function href(route: Route): string {
     case 'customers':
       return '#/customers';
     case 'customer':
-      return `#/customers/${encodeURIComponent(route.id)}`;
+      return `#/customers/${encodeURIComponent(route.id)}${route.tab ? `/${route.tab}` : ''}`;
+    case 'user':
+      return (
+        `#/customers/${encodeURIComponent(route.id)}/users/${encodeURIComponent(route.userId)}` +
+        (route.tab ? `/${route.tab}` : '')
+      );
     case 'licences':
       return '#/licences';
     case 'notfound':

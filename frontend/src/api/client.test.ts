@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiClient, ApiError, codeForStatus, normaliseApiUrl, pageQuery, parseApiError, parseAuthConfig, toApiError } from './client';
+import { ApiClient, ApiError, codeForStatus, normaliseApiUrl, pageQuery, parseApiError, parseAuthConfig, toApiError, usersQuery } from './client';
 
 describe('parseApiError', () => {
   it('reads the error envelope with fields', () => {
@@ -214,5 +214,40 @@ describe('ApiClient with an apiUrl', () => {
     const c = new ApiClient({ getToken: () => null, fetch: fetchMock as unknown as typeof fetch });
     await expect(c.loadConfig()).rejects.toMatchObject({ code: 'bad_response', message: expect.stringMatching(/apiUrl/) });
     expect(c.url('/api/v1/me')).toBe('/api/v1/me');
+  });
+});
+
+describe('usersQuery', () => {
+  it('leaves out empty values', () => {
+    expect(usersQuery({})).toBe('');
+    expect(usersQuery({ cursor: '', limit: 0, q: '   ', sku: '', filter: '' })).toBe('');
+  });
+  it('sends cursor, limit, trimmed q, sku and filter in order', () => {
+    expect(usersQuery({ filter: 'errors', sku: 'abc', q: ' Ada L ', limit: 25, cursor: 'c/1=' })).toBe(
+      '?cursor=c%2F1%3D&limit=25&q=Ada+L&sku=abc&filter=errors',
+    );
+    expect(usersQuery({ q: 'adele.v@contoso' })).toBe('?q=adele.v%40contoso');
+    expect(usersQuery({ limit: 12.7 })).toBe('?limit=12');
+  });
+});
+
+describe('ApiClient users routes', () => {
+  it('builds the paths and bodies of the issue 4 routes', async () => {
+    const calls: { url: string; method: string; body: unknown }[] = [];
+    const f = vi.fn(async (url: string, init: RequestInit) => {
+      calls.push({ url, method: String(init.method), body: init.body ? JSON.parse(String(init.body)) : undefined });
+      return new Response('{}', { status: 200 });
+    });
+    const api = new ApiClient({ getToken: () => 't', fetch: f as unknown as typeof fetch });
+    await api.listUsers('c 1', { q: 'ad', filter: 'disabled', limit: 25 });
+    await api.getUser('c1', 'u/1');
+    await api.listSyncs('c1', 'x', 20);
+    await api.updateCustomer('c1', { syncIntervalMinutes: 60, version: 3 });
+    expect(calls).toEqual([
+      { url: '/api/v1/customers/c%201/users?limit=25&q=ad&filter=disabled', method: 'GET', body: undefined },
+      { url: '/api/v1/customers/c1/users/u%2F1', method: 'GET', body: undefined },
+      { url: '/api/v1/customers/c1/syncs?cursor=x&limit=20', method: 'GET', body: undefined },
+      { url: '/api/v1/customers/c1', method: 'PATCH', body: { syncIntervalMinutes: 60, version: 3 } },
+    ]);
   });
 });

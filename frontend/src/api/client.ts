@@ -10,11 +10,17 @@ import type {
   CreateCustomerRequest,
   Customer,
   CustomerPage,
+  CustomerUpdate,
   DevTokenRequest,
   DevTokenResponse,
   Me,
   SkuList,
   SkuPage,
+  SyncRunPage,
+  User,
+  UserFilter,
+  UserListQuery,
+  UserPage,
 } from './types';
 
 /** Codes of ApiError: the API's own, plus `network` (no response) and `bad_response` (unreadable response). */
@@ -203,6 +209,24 @@ export function pageQuery(cursor: string, limit: number): string {
   return s ? `?${s}` : '';
 }
 
+/** What the SPA asks the users list for; an empty filter (or search, licence, cursor) is left out of the request. */
+export type UserQuery = Omit<UserListQuery, 'filter'> & { filter?: UserFilter | '' };
+
+/** Query string of `GET /customers/{id}/users`: trimmed `q`, empty values left out, always in the same order. */
+export function usersQuery(uq: UserQuery): string {
+  const q = new URLSearchParams();
+  if (uq.cursor) q.set('cursor', uq.cursor);
+  if (uq.limit !== undefined && uq.limit > 0) q.set('limit', String(Math.trunc(uq.limit)));
+  const text = (uq.q ?? '').trim();
+  if (text) q.set('q', text);
+  if (uq.sku) q.set('sku', uq.sku);
+  if (uq.filter) q.set('filter', uq.filter);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+const customerPath = (id: string): string => `/api/v1/customers/${encodeURIComponent(id)}`;
+
 /** The Seatwise API. */
 export class ApiClient {
   private readonly opts: ClientOptions;
@@ -282,15 +306,34 @@ export class ApiClient {
   }
 
   getCustomer(id: string, signal?: AbortSignal): Promise<Customer> {
-    return this.request<Customer>('GET', `/api/v1/customers/${encodeURIComponent(id)}`, { signal });
+    return this.request<Customer>('GET', customerPath(id), { signal });
   }
 
   syncCustomer(id: string): Promise<Customer> {
-    return this.request<Customer>('POST', `/api/v1/customers/${encodeURIComponent(id)}/sync`);
+    return this.request<Customer>('POST', `${customerPath(id)}/sync`);
+  }
+
+  /** Changes a customer's settings; 409 conflict when `version` is not the current one. */
+  updateCustomer(id: string, req: CustomerUpdate): Promise<Customer> {
+    return this.request<Customer>('PATCH', customerPath(id), { body: req });
+  }
+
+  /** One page of a customer's users; it may be short (even empty) while nextCursor is non-empty. */
+  listUsers(id: string, query: UserQuery, signal?: AbortSignal): Promise<UserPage> {
+    return this.request<UserPage>('GET', `${customerPath(id)}/users${usersQuery(query)}`, { signal });
+  }
+
+  getUser(id: string, userId: string, signal?: AbortSignal): Promise<User> {
+    return this.request<User>('GET', `${customerPath(id)}/users/${encodeURIComponent(userId)}`, { signal });
+  }
+
+  /** One page of a customer's sync runs, newest first. */
+  listSyncs(id: string, cursor: string, limit: number, signal?: AbortSignal): Promise<SyncRunPage> {
+    return this.request<SyncRunPage>('GET', `${customerPath(id)}/syncs${pageQuery(cursor, limit)}`, { signal });
   }
 
   customerSkus(id: string, signal?: AbortSignal): Promise<SkuList> {
-    return this.request<SkuList>('GET', `/api/v1/customers/${encodeURIComponent(id)}/skus`, { signal });
+    return this.request<SkuList>('GET', `${customerPath(id)}/skus`, { signal });
   }
 
   listSkus(cursor: string, limit: number, signal?: AbortSignal): Promise<SkuPage> {

@@ -55,6 +55,42 @@ export type SkuPage = ResponseBody<'listSkus', 200>;
 /** `GET /api/v1/customers/{id}/skus` (not paged). */
 export type SkuList = ResponseBody<'customerSkus', 200>;
 
+/** How a sync read the tenant's users: all of them, or the changes since the stored deltaLink. */
+export type SyncMode = SyncRun['mode'];
+
+/** `PATCH /api/v1/customers/{id}` body: the new settings and the version they are based on (409 when stale). */
+export type CustomerUpdate = RequestBody<'updateCustomer'>;
+
+/** A user of a customer's tenant, with each licence and its add-ons. */
+export type User = Schemas['User'];
+
+export type UserStatus = User['status'];
+
+/** One licence (SKU) of a user: direct, via groups (a group's `name` is "" when not known), or both. */
+export type UserLicence = Schemas['Licence'];
+
+/** A service plan of a user's licence: an add-on, on (`enabled`) or off (in the licence's disabledPlans). */
+export type UserPlan = UserLicence['plans'][number];
+
+export type LicenceGroup = UserLicence['groups'][number];
+
+/** Query of `GET /api/v1/customers/{id}/users`. */
+export type UserListQuery = NonNullable<operations['listUsers']['parameters']['query']>;
+
+/** The `filter` of the users list. */
+export type UserFilter = NonNullable<UserListQuery['filter']>;
+
+/** `GET /api/v1/customers/{id}/users`: one page; it may be short while nextCursor is non-empty ("" on the last). */
+export type UserPage = ResponseBody<'listUsers', 200>;
+
+/** One sync run of a customer. */
+export type SyncRun = Schemas['SyncRun'];
+
+export type SyncRunStatus = SyncRun['status'];
+
+/** `GET /api/v1/customers/{id}/syncs`: one page, newest first. */
+export type SyncRunPage = ResponseBody<'listSyncRuns', 200>;
+
 // ---- Not in the OpenAPI document: served by the SPA's host (S3 in AWS) or the local dev runner only.
 
 /**

@@ -123,3 +123,61 @@ export function table(label: string, headers: string[], className = ''): { el: H
 export function messageRow(cols: number, ...content: (Node | string)[]): HTMLTableRowElement {
   return h('tr', { className: 'message-row' }, h('td', { colspan: cols }, ...content));
 }
+
+/** One link of a tab bar. */
+export interface TabLink {
+  id: string;
+  label: string;
+  href: string;
+  /** Shown after the label in a small counter, when known. */
+  count?: string | null;
+}
+
+/** A bar of tabs that are links (each tab is a route); the active one has aria-current="page". */
+export function tabBar(label: string, tabs: TabLink[], active: string): HTMLElement {
+  return h(
+    'nav',
+    { className: 'tabs', 'aria-label': label },
+    ...tabs.map((t) =>
+      h(
+        'a',
+        {
+          href: t.href,
+          className: t.id === active ? 'tab active' : 'tab',
+          'aria-current': t.id === active ? 'page' : null,
+          'data-tab': t.id,
+        },
+        t.label,
+        t.count ? h('span', { className: 'tab-count' }, t.count) : null,
+      ),
+    ),
+  );
+}
+
+/** Waits ms, or less when signal is aborted. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+}
+
+/** A definition list of label → value pairs. */
+export function facts(rows: [string, Node | string][], className = 'facts'): HTMLElement {
+  return h('dl', { className }, ...rows.flatMap(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]));
+}
+
+/** Text, or a muted dash when empty. */
+export function orDash(s: string | null | undefined): Node | string {
+  return s && s.trim() !== '' ? s : h('span', { className: 'muted' }, '—');
+}
+
+/** A tab's content; reload() is called when something it shows may have changed (e.g. a sync finished). */
+export interface Panel {
+  el: HTMLElement;
+  reload(): Promise<void>;
+}

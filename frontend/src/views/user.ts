@@ -1,0 +1,186 @@
+// User page: header, then tabs Licences (each licence: how it is held, state, error, add-ons on/off) | Properties.
+
+import { toApiError } from '../api/client';
+import type { User, UserLicence } from '../api/types';
+import type { ViewProps } from '../context';
+import { h, replace } from '../lib/dom';
+import {
+  accountLabel,
+  describeLicenceError,
+  heldBy,
+  licenceInError,
+  licenceName,
+  licenceStateLabel,
+  planList,
+  planName,
+  sortLicences,
+} from '../lib/users';
+import { href, type UserTab } from '../router';
+import { errorAlert, facts, orDash, tabBar, time } from './common';
+import { accountBadge, lastUsersHash, userStatusEl } from './users';
+
+export function userView({ app, root, signal }: ViewProps, customerId: string, userId: string, tab: UserTab = 'licences'): void {
+  const title = h('h1', {}, 'User');
+  const subtitle = h('p', { className: 'muted mono' });
+  const badges = h('div', { className: 'user-badges' });
+  const customerCrumb = h('a', { href: href({ name: 'customer', id: customerId }) }, 'Customer');
+  const userCrumb = h('span', { 'aria-current': 'page' }, 'User');
+  const licencesCount = h('span', { className: 'tab-count', hidden: true });
+  const tabs = tabBar(
+    'User sections',
+    [
+      { id: 'licences', label: 'Licences', href: href({ name: 'user', id: customerId, userId }) },
+      { id: 'properties', label: 'Properties', href: href({ name: 'user', id: customerId, userId, tab: 'properties' }) },
+    ],
+    tab,
+  );
+  tabs.querySelector('[data-tab="licences"]')?.append(licencesCount);
+  const panel = h('section', { className: 'card tab-panel', 'aria-labelledby': 'user-panel-title' }, h('p', { className: 'muted' }, 'Loading…'));
+
+  replace(
+    root,
+    h(
+      'nav',
+      { className: 'breadcrumb', 'aria-label': 'Breadcrumb' },
+      h('a', { href: href({ name: 'customers' }) }, 'Customers'),
+      ' / ',
+      customerCrumb,
+      ' / ',
+      h('a', { href: lastUsersHash(customerId) }, 'Users'),
+      ' / ',
+      userCrumb,
+    ),
+    h('div', { className: 'page-head' }, title, subtitle, badges),
+    tabs,
+    panel,
+  );
+
+  function render(u: User): void {
+    const name = u.displayName || u.userPrincipalName;
+    replace(title, name);
+    replace(userCrumb, name);
+    replace(subtitle, u.userPrincipalName);
+    document.title = `${name} · Seatwise`;
+    replace(
+      badges,
+      accountBadge(u.accountEnabled),
+      userStatusEl(u),
+      u.hasErrors ? h('span', { className: 'badge badge-failed' }, 'Licence errors') : null,
+      !u.licensed ? h('span', { className: 'badge' }, 'Unlicensed') : null,
+    );
+    const licences = sortLicences(u.licences);
+    replace(licencesCount, String(licences.length));
+    licencesCount.hidden = false;
+    if (tab === 'properties') renderProperties(u);
+    else renderLicences(licences);
+  }
+
+  function renderProperties(u: User): void {
+    const phones = (u.businessPhones ?? []).filter((p) => p.trim() !== '');
+    replace(
+      panel,
+      h('h2', { id: 'user-panel-title' }, 'Properties'),
+      facts([
+        ['User principal name', h('span', { className: 'mono' }, u.userPrincipalName)],
+        ['Mail', orDash(u.mail)],
+        ['Department', orDash(u.department)],
+        ['Office', orDash(u.officeLocation)],
+        ['City', orDash(u.city)],
+        ['Country', orDash(u.country)],
+        ['Usage location', orDash(u.usageLocation)],
+        ['Business phones', phones.length > 0 ? h('span', {}, ...phones.flatMap((p, i) => (i > 0 ? [', ', p] : [p]))) : orDash('')],
+        ['Account', accountLabel(u.accountEnabled)],
+        ['Status', userStatusEl(u)],
+        ['Last seen', time(u.lastSeenAt)],
+        ['User id', h('span', { className: 'mono small' }, u.id)],
+      ]),
+    );
+  }
+
+  function licenceCard(l: UserLicence): HTMLElement {
+    const inError = licenceInError(l);
+    const held = heldBy(l);
+    const { plans, on } = planList(l.plans);
+    const headingId = `licence-${l.skuId}`;
+    return h(
+      'article',
+      {
+        className: inError ? 'licence licence-error' : 'licence',
+        'aria-labelledby': headingId,
+        'data-sku-id': l.skuId,
+      },
+      h(
+        'header',
+        { className: 'licence-head' },
+        h('h3', { id: headingId }, licenceName(l)),
+        h('span', { className: `badge ${inError ? 'badge-failed' : l.state === 'Active' ? 'badge-ok' : ''}`.trim(), 'data-licence-state': l.state }, licenceStateLabel(l.state)),
+      ),
+      inError
+        ? h(
+            'div',
+            { className: 'alert alert-error licence-error-msg', role: 'note', 'data-error': l.error },
+            h('strong', {}, l.error && l.error !== 'None' ? l.error : licenceStateLabel(l.state)),
+            `: ${describeLicenceError(l.error)}`,
+          )
+        : null,
+      facts(
+        [
+          ['Part number', h('span', { className: 'mono' }, l.partNumber || '—')],
+          ['SKU id', h('span', { className: 'mono small' }, l.skuId)],
+          ['Held', h('ul', { className: 'held', 'aria-label': 'How it is held' }, ...held.map((t) => h('li', { className: t === 'Direct' ? 'held-direct' : 'held-group' }, t)))],
+          ['Error', l.error && l.error !== 'None' ? h('span', { className: 'text-error' }, l.error) : h('span', { className: 'muted' }, 'None')],
+        ],
+        'facts facts-compact',
+      ),
+      h(
+        'div',
+        { className: 'addons' },
+        h('h4', {}, 'Add-ons ', h('span', { className: 'muted small' }, `${on} of ${plans.length} on`)),
+        plans.length > 0
+          ? h(
+              'ul',
+              { className: 'plans', 'aria-label': `Add-ons of ${licenceName(l)}` },
+              ...plans.map((p) =>
+                h(
+                  'li',
+                  { className: p.enabled ? 'plan plan-on' : 'plan plan-off', 'data-plan-id': p.id, 'data-enabled': String(p.enabled), title: p.name },
+                  h('span', { className: 'plan-state', 'aria-hidden': 'true' }, p.enabled ? 'On' : 'Off'),
+                  h('span', { className: 'plan-name' }, planName(p)),
+                  h('span', { className: 'visually-hidden' }, p.enabled ? ': on' : ': off'),
+                ),
+              ),
+            )
+          : h('p', { className: 'muted small' }, 'No service plans.'),
+      ),
+    );
+  }
+
+  function renderLicences(licences: UserLicence[]): void {
+    replace(
+      panel,
+      h('h2', { id: 'user-panel-title' }, 'Licences'),
+      h('p', { className: 'muted small' }, 'Add-ons are shown as they are in Microsoft 365; changing them comes later.'),
+      licences.length > 0
+        ? h('div', { className: 'licence-list' }, ...licences.map(licenceCard))
+        : h('p', { className: 'muted' }, 'This user holds no licences.'),
+    );
+  }
+
+  void (async () => {
+    // The customer's name for the breadcrumb; the page works without it.
+    app.api
+      .getCustomer(customerId, signal)
+      .then((c) => {
+        if (!signal.aborted) replace(customerCrumb, c.name);
+      })
+      .catch(() => {});
+    try {
+      const u = await app.api.getUser(customerId, userId, signal);
+      if (signal.aborted) return;
+      render(u);
+    } catch (e) {
+      if (signal.aborted) return;
+      replace(panel, errorAlert(toApiError(e), 'Cannot load the user'));
+    }
+  })();
+}
