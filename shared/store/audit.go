@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -15,17 +16,26 @@ import (
 )
 
 // auditRow is the stored form of an audit record: PK CUST#<id>, SK AUDIT#<time>#<random>, so a customer's
-// records read newest first with a reverse Query. Before and after are kept as JSON text.
+// records read newest first with a reverse Query. Before and after are kept as JSON text. A record about a user
+// also carries GSI2 keys (AUDITUSER#<customerId>#<userId>, its SK), so a user's records read newest first too.
 type auditRow struct {
-	PK, SK     string
-	Type       string    `dynamodbav:"type"`
-	At         time.Time `dynamodbav:"at"`
-	Actor      string    `dynamodbav:"actor"`
-	CustomerID string    `dynamodbav:"customerId"`
-	Action     string    `dynamodbav:"action"`
-	Before     string    `dynamodbav:"before,omitempty"`
-	After      string    `dynamodbav:"after,omitempty"`
-	Outcome    string    `dynamodbav:"outcome"`
+	PK, SK         string
+	GSI2PK, GSI2SK string    `dynamodbav:",omitempty"`
+	Type           string    `dynamodbav:"type"`
+	At             time.Time `dynamodbav:"at"`
+	Actor          string    `dynamodbav:"actor"`
+	CustomerID     string    `dynamodbav:"customerId"`
+	UserID         string    `dynamodbav:"userId,omitempty"`
+	Action         string    `dynamodbav:"action"`
+	Before         string    `dynamodbav:"before,omitempty"`
+	After          string    `dynamodbav:"after,omitempty"`
+	Outcome        string    `dynamodbav:"outcome"`
+	Error          string    `dynamodbav:"error,omitempty"`
+	RequestID      string    `dynamodbav:"requestId,omitempty"`
+}
+
+func auditUserPK(customerID, userID string) string {
+	return "AUDITUSER#" + customerID + "#" + strings.ToLower(userID)
 }
 
 func (s *Store) auditItem(r domain.AuditRecord) (map[string]types.AttributeValue, error) {
@@ -34,6 +44,10 @@ func (s *Store) auditItem(r domain.AuditRecord) (map[string]types.AttributeValue
 	row := auditRow{
 		PK: customerPK(r.CustomerID), SK: "AUDIT#" + r.At.UTC().Format(time.RFC3339Nano) + "#" + hex.EncodeToString(suffix[:]),
 		Type: "audit", At: r.At, Actor: r.Actor, CustomerID: r.CustomerID, Action: r.Action, Outcome: r.Outcome,
+		UserID: strings.ToLower(r.UserID), Error: r.Error, RequestID: r.RequestID,
+	}
+	if r.UserID != "" {
+		row.GSI2PK, row.GSI2SK = auditUserPK(r.CustomerID, r.UserID), row.SK
 	}
 	for dst, v := range map[*string]any{&row.Before: r.Before, &row.After: r.After} {
 		if v == nil {

@@ -94,6 +94,9 @@ func (it customerItem) customer() domain.Customer {
 	if it.Sync != nil {
 		c.Sync = it.Sync.state()
 	}
+	if c.Sync.ErrorsByType == nil {
+		c.Sync.ErrorsByType = map[string]int{}
+	}
 	if c.SyncIntervalMinutes == 0 {
 		c.SyncIntervalMinutes = domain.DefaultSyncIntervalMinutes
 	}

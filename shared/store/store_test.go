@@ -45,7 +45,7 @@ func TestCreateCustomerOncePerTenant(t *testing.T) {
 
 	got, err := st.GetCustomer(ctx, "c1")
 	td.Require(t).CmpNoError(err)
-	c.Sync = domain.SyncState{Status: domain.SyncNever}
+	c.Sync = domain.SyncState{Status: domain.SyncNever, UserCounts: domain.UserCounts{ErrorsByType: map[string]int{}}}
 	c.SyncIntervalMinutes = domain.DefaultSyncIntervalMinutes
 	td.Cmp(t, got, c)
 
@@ -111,7 +111,8 @@ func TestSyncStateRoundTrip(t *testing.T) {
 	td.Cmp(t, c.Sync.Status, domain.SyncQueued)
 
 	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	state := domain.SyncState{Status: domain.SyncFailed, LastAttemptAt: &at, LastError: "no", LastErrorCode: domain.EUpstream, SKUCount: 3}
+	state := domain.SyncState{Status: domain.SyncFailed, LastAttemptAt: &at, LastError: "no", LastErrorCode: domain.EUpstream, SKUCount: 3,
+		UserCounts: domain.UserCounts{UserCount: 4, ErrorCount: 1, ErrorsByType: map[string]int{"CountViolation": 1}}}
 	now := time.Now()
 	got, err := st.AcquireSyncLease(ctx, "c1", "run-1", now, now.Add(time.Minute))
 	td.Require(t).True(got)

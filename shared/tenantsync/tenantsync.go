@@ -181,7 +181,7 @@ func (w *worker) run(ctx context.Context) error {
 		w.newRun()
 	} else {
 		// A full round that read no page yet is still from the start: it may mark the users it never sees deleted.
-		w.cp.Run.Resumed = true
+		w.cp.Run.Resumed, w.cp.Run.FinishedAt = true, nil
 		w.cp.Run.FromStart = w.cp.Run.Mode == domain.SyncModeFull && w.cp.Run.Pages == 0
 		w.cp.Run.Status = domain.SyncRunning
 	}
@@ -351,7 +351,7 @@ func (w *worker) fail(ctx context.Context, state domain.SyncState, cause error) 
 	w.log().WarnContext(ctx, "sync failed", "customer", w.customerID, "err", cause)
 	run := w.cp.Run
 	run.Status, run.Error, run.ErrorCode = domain.SyncFailed, state.LastError, state.LastErrorCode
-	run.DurationMs = now.Sub(run.StartedAt).Milliseconds()
+	run.FinishedAt, run.DurationMs = &now, now.Sub(run.StartedAt).Milliseconds()
 	if err := w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, nil); err != nil {
 		return w.release(ctx, err)
 	}
