@@ -133,6 +133,15 @@ func (g *lazyGraph) DeltaPage(ctx context.Context, tenantID, link string) (graph
 	return f.DeltaPage(ctx, tenantID, link)
 }
 
+// GroupNames implements tenantsync.Graph.
+func (g *lazyGraph) GroupNames(ctx context.Context, tenantID string) (map[string]string, error) {
+	f, err := g.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return f.GroupNames(ctx, tenantID)
+}
+
 // rootCAs returns the system roots plus the PEM certificates in file ("" = system roots only).
 func rootCAs(file string) (*x509.CertPool, error) {
 	if file == "" {

@@ -28,6 +28,7 @@ type Store interface {
 	ListUsers(ctx context.Context, customerID string, q store.UserQuery) (store.Page[domain.User], error)
 	GetUser(ctx context.Context, customerID, userID string) (domain.User, error)
 	SyncRuns(ctx context.Context, customerID, cursor string, limit int) (store.Page[domain.SyncRun], error)
+	GroupNames(ctx context.Context, customerID string) (map[string]string, error)
 }
 
 var _ Store = (*store.Store)(nil)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -75,8 +76,9 @@ type addOnView struct {
 	Enabled      bool   `json:"enabled"`
 }
 
-// viewUser shows a user; lastFull is the customer's last complete full read, which saw every active user.
-func viewUser(u domain.User, lastFull *time.Time) userView {
+// viewUser shows a user; lastFull is the customer's last complete full read, which saw every active user; groups
+// names the customer's licensing groups.
+func viewUser(u domain.User, lastFull *time.Time, groups map[string]string) userView {
 	v := userView{User: u, Licensed: u.Licensed(), HasErrors: u.HasErrors(), Licences: make([]licenceView, len(u.Licences))}
 	seen := u.ChangedAt
 	if u.Status == domain.UserActive && lastFull != nil && lastFull.After(seen) {
@@ -89,7 +91,7 @@ func viewUser(u domain.User, lastFull *time.Time) userView {
 		lv := licenceView{SkuID: l.SkuID, Direct: l.Direct, Groups: make([]groupView, len(l.Groups)), State: l.State,
 			Error: l.Error, Plans: []addOnView{}}
 		for j, g := range l.Groups {
-			lv.Groups[j] = groupView{ID: g}
+			lv.Groups[j] = groupView{ID: g, Name: groups[strings.ToLower(g)]}
 		}
 		disabled := map[string]bool{}
 		for _, p := range l.DisabledPlans {
@@ -128,9 +130,13 @@ func (a *api) listUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	groups, err := a.Store.GroupNames(ctx, cust.ID)
+	if err != nil {
+		return err
+	}
 	out := store.Page[userView]{Items: make([]userView, len(page.Items)), NextCursor: page.NextCursor}
 	for i, u := range page.Items {
-		out.Items[i] = viewUser(u, cust.Sync.LastFullSyncAt)
+		out.Items[i] = viewUser(u, cust.Sync.LastFullSyncAt, groups)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -145,7 +151,11 @@ func (a *api) getUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewUser(u, cust.Sync.LastFullSyncAt))
+	groups, err := a.Store.GroupNames(ctx, cust.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, viewUser(u, cust.Sync.LastFullSyncAt, groups))
 }
 
 func (a *api) syncRuns(c echo.Context) error {

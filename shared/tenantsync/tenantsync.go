@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -31,6 +32,8 @@ import (
 type Graph interface {
 	// ListSKUs returns the tenant's subscribed SKUs. Errors carry domain codes (EUnauthorized, EThrottled, EUpstream…).
 	ListSKUs(ctx context.Context, tenantID string) ([]domain.SubscribedSKU, error)
+	// GroupNames returns the display names of the tenant's groups, by lower-case id.
+	GroupNames(ctx context.Context, tenantID string) (map[string]string, error)
 	// DeltaPage reads one page of a users delta round (link "" starts a full round); an error wrapping
 	// graph.ErrResyncRequired when a deltaLink is no longer valid.
 	DeltaPage(ctx context.Context, tenantID, link string) (graph.DeltaPage, error)
@@ -52,6 +55,8 @@ type Store interface {
 	ReplaceSKUs(ctx context.Context, c domain.Customer, skus []domain.SubscribedSKU) (store.SKUChanges, error)
 	ApplyUsers(ctx context.Context, customerID string, users []domain.User, removed []store.Removal, at time.Time) (store.UserChanges, error)
 	CountDelta(ctx context.Context, customerID string, users []domain.User, removed []store.Removal) (domain.UserCounts, error)
+	MergeGroupNames(ctx context.Context, customerID string, names map[string]string) error
+	GroupNames(ctx context.Context, customerID string) (map[string]string, error)
 	MarkUnseenDeleted(ctx context.Context, customerID string, seen map[string]bool, at time.Time) (int, error)
 	AppendAudit(ctx context.Context, r domain.AuditRecord) error
 }
@@ -167,6 +172,7 @@ type worker struct {
 	customer                  domain.Customer
 	cp                        store.Checkpoint
 	seen                      map[string]bool // users seen in this invocation's pages of a full round
+	groups                    map[string]bool // groups the users read inherit licences from
 }
 
 func (w *worker) run(ctx context.Context) error {
@@ -225,6 +231,7 @@ func (w *worker) newRun() {
 // readUsers reads and stores pages until the round ends (true) or the invocation's deadline nears (false).
 func (w *worker) readUsers(ctx context.Context) (bool, error) {
 	run := w.cp.Run
+	w.groups = map[string]bool{}
 	if run.FromStart {
 		w.seen = map[string]bool{}
 	}
@@ -250,6 +257,11 @@ func (w *worker) readUsers(ctx context.Context) (bool, error) {
 			users[i] = store.UserFromGraph(w.customerID, g)
 			if w.seen != nil {
 				w.seen[users[i].ID] = true
+			}
+			for _, l := range users[i].Licences {
+				for _, gid := range l.Groups {
+					w.groups[strings.ToLower(gid)] = true
+				}
 			}
 		}
 		removed := make([]store.Removal, len(page.Removed))
@@ -320,6 +332,7 @@ func (w *worker) countPage(ctx context.Context, users []domain.User, removed []s
 // finish completes the run: the checkpoint (with the new deltaLink), the history record, counts and the outcome.
 func (w *worker) finish(ctx context.Context, state domain.SyncState) error {
 	run, counts := w.cp.Run.SyncRun, w.cp.Run.Counts
+	w.storeGroupNames(ctx)
 	end := w.now()
 	run.Status, run.FinishedAt, run.DurationMs = domain.SyncOK, &end, end.Sub(run.StartedAt).Milliseconds()
 	w.cp.Run = nil
@@ -340,6 +353,35 @@ func (w *worker) finish(ctx context.Context, state domain.SyncState) error {
 		"usersWritten", run.UsersWritten, "usersRemoved", run.UsersRemoved, "skusWritten", run.SKUsWritten,
 		"ms", state.LastDurationMs)
 	return w.Store.FinishSync(ctx, w.customerID, w.holder, state)
+}
+
+// storeGroupNames stores the names of new groups the users inherit licences from (for display only: a failure is
+// logged, not fatal).
+func (w *worker) storeGroupNames(ctx context.Context) {
+	stored, err := w.Store.GroupNames(ctx, w.customerID)
+	if err != nil {
+		w.log().WarnContext(ctx, "group names not read", "customer", w.customerID, "err", err)
+		return
+	}
+	for id := range stored {
+		delete(w.groups, id)
+	}
+	if len(w.groups) == 0 {
+		return
+	}
+	all, err := w.Graph.GroupNames(ctx, w.customer.TenantID)
+	if err == nil {
+		names := map[string]string{}
+		for id := range w.groups {
+			if n, ok := all[id]; ok {
+				names[id] = n
+			}
+		}
+		err = w.Store.MergeGroupNames(ctx, w.customerID, names)
+	}
+	if err != nil {
+		w.log().WarnContext(ctx, "group names not stored", "customer", w.customerID, "err", err)
+	}
 }
 
 // fail records Graph's failure on the customer and in the run's history; the run's checkpoint stays, so the next

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -253,6 +254,10 @@ func TestFullSyncStoresEveryUserWithHowLicencesAreHeld(t *testing.T) {
 		}
 	}
 	td.Cmp(t, viaGroup, td.Gt(0), "some licences are held via a group")
+	names, err := e.store.GroupNames(ctx, "c1")
+	td.Require(t).CmpNoError(err)
+	td.Cmp(t, names, td.MapEach(td.NotEmpty()), "the groups' names are stored")
+	td.Cmp(t, slices.Collect(maps.Values(names)), td.Contains("Teams Phone users"))
 	td.Cmp(t, both, td.Gt(0), "some licences are held both directly and via a group")
 
 	c := e.customer(t, "c1")
