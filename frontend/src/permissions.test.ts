@@ -17,4 +17,12 @@ describe('can', () => {
     expect(can('customer-admin', 'customer:settings')).toBe(true);
     expect(can('viewer', 'customer:settings')).toBe(false);
   });
+  it('lets admins change licences and templates, never viewers', () => {
+    for (const a of ['licence:edit', 'template:edit'] as const) {
+      expect(can('provider-admin', a)).toBe(true);
+      expect(can('customer-admin', a)).toBe(true);
+      expect(can('viewer', a)).toBe(false);
+      expect(can(undefined, a)).toBe(false);
+    }
+  });
 });

@@ -3,12 +3,15 @@
 
 import type { Role } from './api/types';
 
-/** `customer:settings`: change a customer's settings (the sync interval). */
-export type Action = 'customer:create' | 'customer:sync' | 'customer:settings';
+/**
+ * `customer:settings`: change a customer's settings (the sync interval). `licence:edit`: assign, change add-ons,
+ * remove, reassign, offboard, apply a template. `template:edit`: create, change and delete templates.
+ */
+export type Action = 'customer:create' | 'customer:sync' | 'customer:settings' | 'licence:edit' | 'template:edit';
 
 const allowed: Record<Role, ReadonlySet<Action>> = {
-  'provider-admin': new Set<Action>(['customer:create', 'customer:sync', 'customer:settings']),
-  'customer-admin': new Set<Action>(['customer:sync', 'customer:settings']),
+  'provider-admin': new Set<Action>(['customer:create', 'customer:sync', 'customer:settings', 'licence:edit', 'template:edit']),
+  'customer-admin': new Set<Action>(['customer:sync', 'customer:settings', 'licence:edit', 'template:edit']),
   viewer: new Set<Action>(),
 };
 

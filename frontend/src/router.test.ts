@@ -18,6 +18,9 @@ describe('router', () => {
     expect(parseRoute('#/customers/c1/users')).toEqual({ name: 'customer', id: 'c1', tab: 'users' });
     expect(parseRoute('#/customers/c1/users?q=ad&filter=errors')).toEqual({ name: 'customer', id: 'c1', tab: 'users' });
     expect(parseRoute('#/customers/c1/syncs')).toEqual({ name: 'customer', id: 'c1', tab: 'syncs' });
+    expect(parseRoute('#/customers/c1/templates')).toEqual({ name: 'customer', id: 'c1', tab: 'templates' });
+    expect(parseRoute('#/customers/c1/audit')).toEqual({ name: 'customer', id: 'c1', tab: 'audit' });
+    expect(parseRoute('#/customers/c1/audit/x')).toMatchObject({ name: 'notfound' });
     expect(parseRoute('#/customers/c1/other')).toMatchObject({ name: 'notfound' });
     expect(parseRoute('#/customers/c1/syncs/x')).toMatchObject({ name: 'notfound' });
   });
@@ -26,6 +29,7 @@ describe('router', () => {
     expect(parseRoute('#/customers/c1/users/u%2F1')).toEqual({ name: 'user', id: 'c1', userId: 'u/1' });
     expect(parseRoute('#/customers/c1/users/u1/licences')).toEqual({ name: 'user', id: 'c1', userId: 'u1' });
     expect(parseRoute('#/customers/c1/users/u1/properties')).toEqual({ name: 'user', id: 'c1', userId: 'u1', tab: 'properties' });
+    expect(parseRoute('#/customers/c1/users/u1/audit')).toEqual({ name: 'user', id: 'c1', userId: 'u1', tab: 'audit' });
     expect(parseRoute('#/customers/c1/users/u1/nope')).toMatchObject({ name: 'notfound' });
     expect(parseRoute('#/customers/c1/users/u1/properties/x')).toMatchObject({ name: 'notfound' });
     expect(parseRoute('#/customers/c1/users/%E0%A4%A')).toMatchObject({ name: 'notfound' });
@@ -38,6 +42,9 @@ describe('router', () => {
       { name: 'customer', id: 'x', tab: 'syncs' },
       { name: 'user', id: 'a/b', userId: 'u?#1' },
       { name: 'user', id: 'a', userId: 'u', tab: 'properties' },
+      { name: 'user', id: 'a', userId: 'u', tab: 'audit' },
+      { name: 'customer', id: 'a', tab: 'templates' },
+      { name: 'customer', id: 'a', tab: 'audit' },
     ];
     for (const r of routes) expect(parseRoute(href(r))).toEqual(r);
     expect(href({ name: 'customer', id: 'c1', tab: 'users' })).toBe('#/customers/c1/users');

@@ -1,10 +1,11 @@
-// A tiny hash router: #/signin, #/customers, #/customers/{id}[/users|/syncs], #/customers/{id}/users/{userId}[/properties],
+// A tiny hash router: #/signin, #/customers, #/customers/{id}[/users|/syncs|/templates|/audit],
+// #/customers/{id}/users/{userId}[/properties|/audit],
 // #/licences. A `?query` after the path is left to the view (the users list keeps its search and filters there).
 
 /** Tabs of the customer page; absent in a route means the default, Licences. */
-export type CustomerTab = 'licences' | 'users' | 'syncs';
+export type CustomerTab = 'licences' | 'users' | 'syncs' | 'templates' | 'audit';
 /** Tabs of the user page; absent means the default, Licences. */
-export type UserTab = 'licences' | 'properties';
+export type UserTab = 'licences' | 'properties' | 'audit';
 
 export type Route =
   | { name: 'signin' }
@@ -36,13 +37,13 @@ export function parseRoute(hash: string): Route {
     if (id === null || id === '') return { name: 'notfound', path };
     const [section, rawUser, userTab, ...more] = rest;
     if (section === undefined || (section === 'licences' && rawUser === undefined)) return { name: 'customer', id };
-    if (section === 'syncs' && rawUser === undefined) return { name: 'customer', id, tab: 'syncs' };
+    if ((section === 'syncs' || section === 'templates' || section === 'audit') && rawUser === undefined) return { name: 'customer', id, tab: section };
     if (section === 'users') {
       if (rawUser === undefined) return { name: 'customer', id, tab: 'users' };
       const userId = decode(rawUser);
       if (userId === null || userId === '' || more.length > 0) return { name: 'notfound', path };
       if (userTab === undefined || userTab === 'licences') return { name: 'user', id, userId };
-      if (userTab === 'properties') return { name: 'user', id, userId, tab: 'properties' };
+      if (userTab === 'properties' || userTab === 'audit') return { name: 'user', id, userId, tab: userTab };
     }
   }
   return { name: 'notfound', path };

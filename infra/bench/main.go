@@ -1,8 +1,11 @@
 // Command bench runs Seatwise's benchmarks (DESIGN.md §11) and prints one line per figure:
 //
-//	bench <benchmark> <metric>=<value><unit>
+//	bench <benchmark> <metric>=<value><unit> [floor=<value><unit> ratio=<value>]
 //
-// This part measures the Lambda cold start of each function (benchmark lambda-<fn>):
+// Arguments name the benchmarks to run (lambda, sync, assign); none runs them all. assign.go measures 1,000
+// licence assignments through the licensing bulk path (benchmark assign-1000).
+//
+// lambda.go measures the Lambda cold start of each function (benchmark lambda-<fn>):
 //   - binary_size: the stripped linux/arm64 bootstrap, as deployed (MB = 10^6 bytes);
 //   - init_duration: the INIT phase through aws-lambda-rie (bootstrap start → its first /runtime/invocation/next,
 //     as rie's rapid core measures it), for a bootstrap built for the host architecture, median of 5 fresh starts,
@@ -13,6 +16,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -30,13 +34,43 @@ func main() {
 	}
 }
 
-// run runs every benchmark. Each benchmark lives in a file of its own (lambda.go: the Lambda cold start).
+// run runs the benchmarks: all of them, or those named as arguments ("lambda", "sync"). Each lives in a file of its
+// own (lambda.go: the Lambda cold start; sync.go: the tenant sync at scale). One that fails to run does not stop
+// the others.
 func run(ctx context.Context) error {
 	root, err := localaws.RepoRoot()
 	if err != nil {
 		return err
 	}
-	return benchLambda(ctx, root)
+	benches := []struct {
+		name string
+		run  func(context.Context, string) error
+	}{
+		{"lambda", benchLambda},
+		{"sync", benchSync},
+		{"assign", benchAssign},
+	}
+	want := map[string]bool{}
+	for _, a := range os.Args[1:] {
+		want[a] = true
+	}
+	var errs []error
+	for _, b := range benches {
+		if len(want) > 0 && !want[b.name] {
+			continue
+		}
+		delete(want, b.name)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := b.run(ctx, root); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", b.name, err))
+		}
+	}
+	for name := range want {
+		errs = append(errs, fmt.Errorf("unknown benchmark %q (want lambda, sync or assign)", name))
+	}
+	return errors.Join(errs...)
 }
 
 // figure prints one result line.

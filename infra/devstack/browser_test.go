@@ -67,8 +67,9 @@ func TestStartReportsBusyPort(t *testing.T) {
 	td.Cmp(t, err, td.ErrorIs(td.Smuggle(func(e error) string { return e.Error() }, td.Re(`port 127\.0\.0\.1:\d+ is in use.*set PORT`))))
 }
 
-// TestBrowserSlice runs the first slice through the SPA in headless Chromium (frontend/e2e/slice.mjs): sign in,
-// add a customer (with a bad tenant id, then a duplicate), sync it, see its licences and the summary.
+// TestBrowserSlice runs the browser tests through the SPA in headless Chromium (`npm run e2e`): frontend/e2e/slice.mjs
+// (sign in, add a customer with a bad tenant id then a duplicate, sync it, its licences, users and sync history),
+// then frontend/e2e/licences.mjs (assign with an add-on off, reassign, remove, refusals, audit, a viewer's page).
 func TestBrowserSlice(t *testing.T) {
 	root, _ := localaws.RepoRoot()
 	if _, err := os.Stat(filepath.Join(root, "frontend", "dist", "index.html")); err != nil {
@@ -78,12 +79,12 @@ func TestBrowserSlice(t *testing.T) {
 		t.Fatal("frontend/node_modules is missing: run `make test` (it runs npm ci)")
 	}
 	s := startForTest(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "e2e/slice.mjs")
+	cmd := exec.CommandContext(ctx, "npm", "run", "--silent", "e2e")
 	cmd.Dir = filepath.Join(root, "frontend")
 	cmd.Env = append(os.Environ(), "BASE_URL="+s.URL)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", out)
-	td.CmpNoError(t, err, "frontend/e2e/slice.mjs failed (screenshots in frontend/e2e/artifacts)")
+	td.CmpNoError(t, err, "npm run e2e failed (screenshots in frontend/e2e/artifacts)")
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/seatwise/seatwise/shared/domain"
 	"github.com/seatwise/seatwise/shared/graph"
 	"github.com/seatwise/seatwise/shared/httpapi"
+	"github.com/seatwise/seatwise/shared/licensing"
 	"github.com/seatwise/seatwise/shared/logging"
 	"github.com/seatwise/seatwise/shared/queue"
 	"github.com/seatwise/seatwise/shared/store"
@@ -35,6 +36,10 @@ type App struct {
 	Store  *store.Store
 	Sync   *tenantsync.Service
 	Log    *slog.Logger
+	// Licensing runs licence operations through the same Graph client as the sync.
+	Licensing *licensing.Service
+	// Templates manages templates and assigns them to many users through the bulk path (licensing.Bulk).
+	Templates *licensing.Templates
 }
 
 // FromEnv reads the configuration (failing when a setting in need is missing) and wires the parts. It makes no
@@ -50,6 +55,7 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 	}
 	log := logging.New(cfg.LogLevel)
 	st := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName)
+	lg := &lazyGraph{cfg: cfg, secrets: secretsmanager.NewFromConfig(awsCfg)}
 	return &App{
 		Config: cfg,
 		AWS:    awsCfg,
@@ -57,16 +63,19 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 		Log:    log,
 		Sync: &tenantsync.Service{
 			Store: st,
-			Graph: &lazyGraph{cfg: cfg, secrets: secretsmanager.NewFromConfig(awsCfg)},
+			Graph: lg,
 			Jobs:  queue.NewSender(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL),
 			Log:   log,
 		},
+		Licensing: &licensing.Service{Store: st, Graph: lg, Log: log},
+		Templates: &licensing.Templates{Store: st, Bulk: &licensing.Bulk{Store: st, Graph: lg, Log: log}},
 	}, nil
 }
 
 // API returns the HTTP API, authenticating requests with claims.
 func (a *App) API(claims httpapi.ClaimsFunc) *echo.Echo {
-	return httpapi.New(httpapi.Deps{Store: a.Store, Sync: a.Sync, Claims: claims, Version: a.Config.Version, Log: a.Log})
+	return httpapi.New(httpapi.Deps{Store: a.Store, Sync: a.Sync, Claims: claims, Version: a.Config.Version, Log: a.Log,
+		Licensing: a.Licensing, Templates: a.Templates})
 }
 
 // SecretsAPI is the part of the Secrets Manager client the app uses.
@@ -140,6 +149,51 @@ func (g *lazyGraph) GroupNames(ctx context.Context, tenantID string) (map[string
 		return nil, err
 	}
 	return f.GroupNames(ctx, tenantID)
+}
+
+// AssignLicensesWithRequestID implements licensing.Graph.
+func (g *lazyGraph) AssignLicensesWithRequestID(ctx context.Context, tenantID, userID string, add []domain.AssignedLicense, remove []string) (domain.GraphUser, string, error) {
+	f, err := g.get(ctx)
+	if err != nil {
+		return domain.GraphUser{}, "", err
+	}
+	return f.AssignLicensesWithRequestID(ctx, tenantID, userID, add, remove)
+}
+
+// User implements licensing.Graph.
+func (g *lazyGraph) User(ctx context.Context, tenantID, userID string) (domain.GraphUser, error) {
+	f, err := g.get(ctx)
+	if err != nil {
+		return domain.GraphUser{}, err
+	}
+	return f.User(ctx, tenantID, userID)
+}
+
+// GroupName implements licensing.Graph.
+func (g *lazyGraph) GroupName(ctx context.Context, tenantID, groupID string) (string, error) {
+	f, err := g.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	return f.GroupName(ctx, tenantID, groupID)
+}
+
+// AssignMany implements licensing.BulkGraph.
+func (g *lazyGraph) AssignMany(ctx context.Context, tenantID string, ops []graph.LicenseOp, concurrency int) ([]graph.LicenseResult, error) {
+	f, err := g.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return f.AssignMany(ctx, tenantID, ops, concurrency)
+}
+
+// ReadUsers implements licensing.BulkGraph.
+func (g *lazyGraph) ReadUsers(ctx context.Context, tenantID string, ids []string, concurrency int) ([]graph.UserResult, error) {
+	f, err := g.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return f.ReadUsers(ctx, tenantID, ids, concurrency)
 }
 
 // rootCAs returns the system roots plus the PEM certificates in file ("" = system roots only).

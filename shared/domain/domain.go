@@ -151,9 +151,28 @@ type AuditRecord struct {
 	Actor      string    `json:"actor"` // a person's subject, or "job:<name>"
 	CustomerID string    `json:"customerId"`
 	Action     string    `json:"action"`
-	Before     any       `json:"before,omitempty"`
-	After      any       `json:"after,omitempty"`
-	Outcome    string    `json:"outcome"`
+	// UserID is the user the change concerns ("" for a change of the customer itself, e.g. a template).
+	UserID  string `json:"userId,omitempty"`
+	Before  any    `json:"before,omitempty"`
+	After   any    `json:"after,omitempty"`
+	Outcome string `json:"outcome"` // ok or failed
+	// Error is what went wrong when the outcome is failed (the message shown to the admin).
+	Error string `json:"error,omitempty"`
+	// RequestID is Microsoft Graph's request-id of the change, when Graph was called.
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// Template is a service profile of a customer: a named set of SKUs, each with the service plans (add-ons) it
+// leaves switched off, assigned to one or many users in one action. Version is its optimistic-locking version.
+type Template struct {
+	ID          string            `json:"id"`
+	CustomerID  string            `json:"customerId"`
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	Licences    []AssignedLicense `json:"licences"`
+	Version     int64             `json:"version"`
+	CreatedAt   time.Time         `json:"createdAt"`
+	UpdatedAt   time.Time         `json:"updatedAt"`
 }
 
 // User statuses: a user removed in the tenant is kept, marked, and no longer counts.

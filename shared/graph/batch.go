@@ -48,6 +48,8 @@ type LicenseResult struct {
 	User     domain.GraphUser // Graph's answer on success (the user's default properties)
 	Err      error
 	Attempts int
+	// RequestID is Graph's request-id of the item's last answer ("" when there was none).
+	RequestID string
 }
 
 // AssignMany applies many licence changes through JSON batching: chunks of up to 20 assignLicense requests in one
@@ -130,6 +132,9 @@ func (c *Client) AssignMany(ctx context.Context, ops []LicenseOp, concurrency in
 			inflight--
 			for _, o := range outs {
 				r := &results[o.index]
+				if o.requestID != "" {
+					r.RequestID = o.requestID
+				}
 				switch {
 				case o.retry && !stopped && r.Attempts <= c.maxRetries:
 					wait := o.retryAfter
@@ -183,6 +188,8 @@ type itemOutcome struct {
 	// retryAfter is the item's Retry-After, when hasRetryAfter (else the caller backs off exponentially).
 	retryAfter    time.Duration
 	hasRetryAfter bool
+	// requestID is Graph's request-id of the answer.
+	requestID string
 }
 
 // batchRequestItem is one request of a $batch body.
@@ -257,6 +264,7 @@ func (c *Client) sendAssignBatch(ctx context.Context, ops []LicenseOp, items []b
 		seen[j] = true
 		o := &outs[j]
 		op := ops[o.index]
+		o.requestID = headerValue(a.Headers, "request-id")
 		if a.Status >= 200 && a.Status < 300 {
 			u, err := parseUser(a.Body)
 			if err != nil {
@@ -391,4 +399,14 @@ func backoff(n int) time.Duration {
 		d = min(batchBackoffBase<<(n-1), batchBackoffMax)
 	}
 	return d + rand.N(d/5+1)
+}
+
+// headerValue is the value of a batch answer's header (names in any case).
+func headerValue(h map[string]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }

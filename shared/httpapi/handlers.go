@@ -151,6 +151,7 @@ type skuView struct {
 	SkuID            string     `json:"skuId"`
 	PartNumber       string     `json:"partNumber"`
 	Name             string     `json:"name"`
+	Kind             string     `json:"kind"` // catalog.KindBase or catalog.KindAddOn
 	Active           int        `json:"active"`
 	Used             int        `json:"used"`
 	Available        int        `json:"available"`
@@ -172,7 +173,7 @@ type planView struct {
 func viewSKU(s domain.CustomerSKU) skuView {
 	v := skuView{
 		CustomerID: s.CustomerID, CustomerName: s.CustomerName, SkuID: s.SkuID, PartNumber: s.PartNumber,
-		Name: catalog.DisplayName(s.SkuID, s.PartNumber), Active: s.Enabled, Used: s.Consumed, Available: s.Available(),
+		Name: catalog.DisplayName(s.SkuID, s.PartNumber), Kind: catalog.Kind(s.SkuID, s.PartNumber), Active: s.Enabled, Used: s.Consumed, Available: s.Available(),
 		Suspended: s.Suspended, Warning: s.Warning, CapabilityStatus: s.CapabilityStatus, AppliesTo: s.AppliesTo,
 		ServicePlans: make([]planView, len(s.ServicePlans)), UpdatedAt: s.UpdatedAt,
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/seatwise/seatwise/shared/auth"
 	"github.com/seatwise/seatwise/shared/devauth"
 	"github.com/seatwise/seatwise/shared/domain"
+	"github.com/seatwise/seatwise/shared/licensing"
 	"github.com/seatwise/seatwise/shared/localaws"
 	"github.com/seatwise/seatwise/shared/queue"
 	"github.com/seatwise/seatwise/shared/store"
@@ -47,6 +48,9 @@ func newTestAPI(t *testing.T) *testAPI {
 		Sync:    &tenantsync.Service{Store: st, Jobs: queue.NewSender(sqsClient, stack.JobsQueueURL)},
 		Claims:  tokens.Claims,
 		Version: "test",
+		// No Graph: licence routes run up to their checks (a user without licences offboards without Graph).
+		Licensing: &licensing.Service{Store: st},
+		Templates: &licensing.Templates{Store: st, Bulk: &licensing.Bulk{Store: st}},
 	}
 	return &testAPI{TestAPI: tdhttp.NewTestAPI(t, New(deps)), store: st, tokens: tokens, sqs: sqsClient, stack: stack,
 		api: &api{Deps: deps}}
@@ -162,6 +166,9 @@ func TestAuthorization(t *testing.T) {
 		_, err := ta.store.ApplyUsers(context.Background(), id, []domain.User{{CustomerID: id, ID: "u1", DisplayName: "U One",
 			UserPrincipalName: "u1@example.com", Status: domain.UserActive}}, nil, time.Now())
 		td.Require(t).CmpNoError(err)
+		// A template "t1" for the template routes (whose writes, sent an empty body, stop at validation).
+		td.Require(t).CmpNoError(ta.store.CreateTemplate(context.Background(), domain.Template{ID: "t1", CustomerID: id,
+			Name: "T1", Licences: []domain.AssignedLicense{}, Version: 1, CreatedAt: time.Now()}, "test"))
 	}
 
 	roles := []auth.Role{auth.Viewer, auth.CustomerAdmin, auth.ProviderAdmin}
@@ -170,6 +177,7 @@ func TestAuthorization(t *testing.T) {
 			for scopeName, scope := range map[string][]string{"all": {auth.AllCustomers}, "own": {own}} {
 				for target, id := range map[string]string{"own": own, "other": other} {
 					path := strings.ReplaceAll(strings.ReplaceAll(Prefix+r.path, ":id", id), ":userId", "u1")
+					path = strings.ReplaceAll(path, ":templateId", "t1")
 					name := fmt.Sprintf("%s %s as %s scope %s on %s", r.method, r.path, role, scopeName, target)
 					resp := ta.Name(name).Request(tdhttp.NewRequest(r.method, path, strings.NewReader(`{}`), "Content-Type", "application/json"))
 					if !r.policy.public {

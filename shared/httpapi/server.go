@@ -14,6 +14,7 @@ import (
 
 	"github.com/seatwise/seatwise/shared/auth"
 	"github.com/seatwise/seatwise/shared/domain"
+	"github.com/seatwise/seatwise/shared/licensing"
 	"github.com/seatwise/seatwise/shared/store"
 )
 
@@ -28,6 +29,7 @@ type Store interface {
 	ListUsers(ctx context.Context, customerID string, q store.UserQuery) (store.Page[domain.User], error)
 	GetUser(ctx context.Context, customerID, userID string) (domain.User, error)
 	SyncRuns(ctx context.Context, customerID, cursor string, limit int) (store.Page[domain.SyncRun], error)
+	ListAudit(ctx context.Context, customerID string, q store.AuditQuery) (store.Page[domain.AuditRecord], error)
 	GroupNames(ctx context.Context, customerID string) (map[string]string, error)
 }
 
@@ -50,6 +52,10 @@ type Deps struct {
 	Log     *slog.Logger
 	// NewID returns a new customer id (tests set it for stable ids).
 	NewID func() string
+	// Licensing runs licence operations (assign, add-ons, remove, reassign, offboard).
+	Licensing *licensing.Service
+	// Templates manages templates and assigns them to many users (*licensing.Templates).
+	Templates Templates
 }
 
 // api holds the dependencies of the handlers.
@@ -82,9 +88,21 @@ func (a *api) routes() []route {
 		{http.MethodPatch, "/customers/:id", policy{min: auth.CustomerAdmin}, a.updateCustomer},
 		{http.MethodGet, "/customers/:id/users", read, a.listUsers},
 		{http.MethodGet, "/customers/:id/users/:userId", read, a.getUser},
+		{http.MethodPost, "/customers/:id/users/:userId/licences", policy{min: auth.CustomerAdmin}, a.assignLicence},
+		{http.MethodPut, "/customers/:id/users/:userId/licences/:skuId", policy{min: auth.CustomerAdmin}, a.changeAddOns},
+		{http.MethodDelete, "/customers/:id/users/:userId/licences/:skuId", policy{min: auth.CustomerAdmin}, a.removeLicence},
+		{http.MethodPost, "/customers/:id/users/:userId/licences/:skuId/reassign", policy{min: auth.CustomerAdmin}, a.reassignLicence},
+		{http.MethodPost, "/customers/:id/users/:userId/offboard", policy{min: auth.CustomerAdmin}, a.offboardUser},
 		{http.MethodGet, "/customers/:id/syncs", read, a.syncRuns},
 		{http.MethodPost, "/customers/:id/sync", policy{min: auth.CustomerAdmin}, a.syncCustomer},
 		{http.MethodGet, "/customers/:id/skus", read, a.customerSKUs},
+		{http.MethodGet, "/customers/:id/templates", read, a.listTemplates},
+		{http.MethodPost, "/customers/:id/templates", policy{min: auth.CustomerAdmin}, a.createTemplate},
+		{http.MethodGet, "/customers/:id/templates/:templateId", read, a.getTemplate},
+		{http.MethodPut, "/customers/:id/templates/:templateId", policy{min: auth.CustomerAdmin}, a.updateTemplate},
+		{http.MethodDelete, "/customers/:id/templates/:templateId", policy{min: auth.CustomerAdmin}, a.deleteTemplate},
+		{http.MethodPost, "/customers/:id/templates/:templateId/assign", policy{min: auth.CustomerAdmin}, a.assignTemplate},
+		{http.MethodGet, "/customers/:id/audit", read, a.listAudit},
 		{http.MethodGet, "/skus", read, a.listSKUs},
 	}
 }

@@ -124,9 +124,16 @@ func (a *api) listUsers(c echo.Context) error {
 	if sku != "" && !guidPattern.MatchString(sku) {
 		return domain.Invalid(map[string]string{"sku": "must be a SKU id (a GUID)"})
 	}
-	page, err := a.Store.ListUsers(ctx, cust.ID, store.UserQuery{
-		Q: c.QueryParam("q"), SkuID: sku, Filter: c.QueryParam("filter"), Cursor: cursor, Limit: limit,
-	})
+	q := store.UserQuery{Q: c.QueryParam("q"), SkuID: sku, Filter: c.QueryParam("filter"), Cursor: cursor, Limit: limit}
+	if kind := c.QueryParam("kind"); kind != "" {
+		if q.SkuIDs, err = a.skusOfKind(ctx, cust.ID, kind); err != nil {
+			return err
+		}
+		if len(q.SkuIDs) == 0 { // the customer has no licence of this kind: nobody holds one
+			return c.JSON(http.StatusOK, store.Page[userView]{Items: []userView{}})
+		}
+	}
+	page, err := a.Store.ListUsers(ctx, cust.ID, q)
 	if err != nil {
 		return err
 	}

@@ -197,9 +197,11 @@ func (s *Store) batchGetUsers(ctx context.Context, customerID string, ids []stri
 			if attempt > 0 {
 				time.Sleep(time.Duration(25<<attempt) * time.Millisecond)
 			}
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-				s.table: {Keys: keys, ProjectionExpression: &projection, ExpressionAttributeNames: names},
-			}})
+			ka := types.KeysAndAttributes{Keys: keys, ExpressionAttributeNames: names}
+			if projection != "" { // "" reads whole items
+				ka.ProjectionExpression = &projection
+			}
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.table: ka}})
 			if err != nil {
 				return fmt.Errorf("read users of %s: %w", customerID, err)
 			}
@@ -313,6 +315,8 @@ type UserQuery struct {
 	Filter string // one of the Filter constants, or ""
 	Cursor string
 	Limit  int
+	// SkuIDs selects users holding any of these SKUs (e.g. a licence kind's); nil means no such criterion.
+	SkuIDs []string
 }
 
 // maxFilteredReads bounds the Query pages one filtered list request reads before it returns what it found.
@@ -429,6 +433,19 @@ func userFilter(q UserQuery) (string, map[string]string, map[string]types.Attrib
 	if q.SkuID != "" {
 		conds = append(conds, "contains(skuIds, :sku)")
 		values[":sku"] = str(strings.ToLower(q.SkuID))
+	}
+	// Every criterion is one more AND'ed condition over attributes of the user item, so new ones slot in the same
+	// way: a licence kind is the OR of its SKUs over skuIds; numbers and extensions (staging issue) will be
+	// derived attributes of the user item like skuIds (e.g. "numbers", "extensions") matched with contains() or
+	// begins_with(), while an exact number or extension lookup goes through its own GSI key to the user.
+	if len(q.SkuIDs) > 0 {
+		ors := make([]string, len(q.SkuIDs))
+		for i, id := range q.SkuIDs {
+			k := fmt.Sprintf(":sku%d", i)
+			ors[i] = "contains(skuIds, " + k + ")"
+			values[k] = str(strings.ToLower(id))
+		}
+		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 	}
 	return strings.Join(conds, " AND "), names, values, nil
 }

@@ -44,13 +44,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: ClientErrorCode;
   readonly fields: Readonly<Record<string, string>>;
+  /** The whole JSON error body, for routes that say more than the envelope (a reassignment's steps). */
+  readonly body: unknown;
 
-  constructor(status: number, code: ClientErrorCode, message: string, fields: Record<string, string> = {}) {
+  constructor(status: number, code: ClientErrorCode, message: string, fields: Record<string, string> = {}, body?: unknown) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.fields = fields;
+    this.body = body;
   }
 
   /** The message for one field, or undefined. */
@@ -116,7 +119,7 @@ export function parseApiError(status: number, statusText: string, bodyText: stri
       else if (v != null) fields[k] = String(v);
     }
   }
-  return new ApiError(status, code, message, fields);
+  return new ApiError(status, code, message, fields, body);
 }
 
 /** Turns anything thrown into an ApiError. */

@@ -125,6 +125,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{id}/users/{userId}/licences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Assigns a licence to the user with its add-ons: disabledPlans are the SKU's service plans switched off. Checked before Microsoft Graph is called (the customer subscribes to the SKU, a seat is free, the user has a usage location, the plans belong to the SKU); Graph's refusals are explained by name (no seats, usage location, mutually exclusive plans, a missing dependency). The user and the SKU counts are then stored as Graph answered. */
+        post: operations["assignLicence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/users/{userId}/licences/{skuId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+                skuId: components["parameters"]["skuId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Changes the add-ons of a licence the user holds directly: disabledPlans is the whole new list of the SKU's service plans switched off ([] switches every one on). Takes no seat. A licence held through a group only has its add-ons set on the group (409). */
+        put: operations["changeAddOns"];
+        post?: never;
+        /** @description Removes a licence the user holds directly. One held through groups only cannot be removed from the user (409, naming the groups); one held both ways stays held through the groups (notes say so). */
+        delete: operations["removeLicence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/users/{userId}/licences/{skuId}/reassign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+                skuId: components["parameters"]["skuId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Moves the user's seat of the SKU to another user in one action. With a free seat the new holder is assigned first, then the licence removed from the old one; without, the old holder's licence is removed first, and if the new holder's assignment fails the old holder gets it back with the same add-ons. When the reassignment does not complete after Graph was called, the error answer also carries "reassign": exactly what happened. */
+        post: operations["reassignLicence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/users/{userId}/offboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Removes every licence the user holds directly, in one change. Licences held through groups are not removed here: they are listed with their groups (keptViaGroup). */
+        post: operations["offboardUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers/{id}/syncs": {
         parameters: {
             query?: never;
@@ -181,6 +264,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{id}/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's templates (service profiles), ordered by name. */
+        get: operations["listTemplates"];
+        put?: never;
+        /** @description Creates a template: a name unique for the customer (any letter case) and the SKUs it assigns, each a SKU the customer subscribes to, with the service plans (add-ons) it leaves switched off. Audited. */
+        post: operations["createTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/templates/{templateId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                templateId: components["parameters"]["templateId"];
+            };
+            cookie?: never;
+        };
+        get: operations["getTemplate"];
+        /** @description Replaces the template's name, description and licences if it is still at the version the caller read; otherwise 409 (changed by someone else: reload). Audited. */
+        put: operations["updateTemplate"];
+        post?: never;
+        /** @description Deletes the template if it is still at the version the caller read; otherwise 409. Audited. */
+        delete: operations["deleteTemplate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/templates/{templateId}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                templateId: components["parameters"]["templateId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Gives the template's licences, with its add-ons, to each user (up to 500). Checked before Microsoft Graph is called: each user must be known, with a usage location; a user who already has exactly the template is left unchanged; seats are checked for the whole request (a user who holds a SKU takes no new seat), and when a SKU is short nothing is changed (409, fields by skuId). Then applied through Graph's JSON batching, read back from Graph and stored as Graph answered, and audited per user. Each user gets its own outcome. */
+        post: operations["assignTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's audit trail (or one user's), newest first. */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/skus": {
         parameters: {
             query?: never;
@@ -202,6 +365,88 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        LicenceAssignment: {
+            /** Format: uuid */
+            skuId: string;
+            /** @description The SKU's service plans (add-ons) switched off; none when absent */
+            disabledPlans?: string[];
+        };
+        AddOnsChange: {
+            /** @description The whole new list of the SKU's service plans switched off ([] = all on) */
+            disabledPlans: string[];
+        };
+        Reassignment: {
+            /** @description The user who gets the seat */
+            toUserId: string;
+            /** @description The add-ons switched off for the new holder; the old holder's when absent */
+            disabledPlans?: string[];
+        };
+        LicenceResult: {
+            user: components["schemas"]["User"];
+            /** @description Microsoft Graph's request-id of the change ("" when none was sent) */
+            requestId: string;
+            notes: string[];
+        };
+        ReassignStep: {
+            /** @enum {string} */
+            action: "licence.reassign.assign" | "licence.reassign.remove" | "licence.reassign.restore" | "licence.reassign.undo";
+            userId: string;
+            ok: boolean;
+            error: string;
+            requestId: string;
+        };
+        ReassignResult: {
+            skuId: string;
+            skuName: string;
+            /** @description The new holder has the licence and the old one no longer holds it directly */
+            done: boolean;
+            /** @description The old holder holds the licence at the end (kept or regained) */
+            fromHolds: boolean;
+            /** @description The old holder's licence was removed and given back */
+            fromRegained: boolean;
+            toHolds: boolean;
+            /** @description Why the new holder could not get the licence */
+            toError: string;
+            /** @description Why the old holder's licence could not be removed or given back */
+            fromError: string;
+            /** @description What happened */
+            message: string;
+            steps: components["schemas"]["ReassignStep"][];
+            from: components["schemas"]["User"];
+            to: components["schemas"]["User"];
+            notes: string[];
+        };
+        ReassignErrorBody: {
+            error: {
+                /** @enum {string} */
+                code: "invalid" | "not_found" | "conflict" | "forbidden" | "unauthorized" | "upstream" | "throttled" | "internal";
+                message: string;
+                fields?: {
+                    [key: string]: string;
+                };
+            };
+            reassign?: components["schemas"]["ReassignResult"];
+        };
+        OffboardResult: {
+            user: components["schemas"]["User"];
+            /** @description The direct licences removed */
+            removed: {
+                skuId: string;
+                name: string;
+            }[];
+            /** @description Licences the user still holds through groups, with the groups */
+            keptViaGroup: {
+                skuId: string;
+                name: string;
+                groups: {
+                    id: string;
+                    /** @description "" when the name is not known */
+                    name: string;
+                }[];
+            }[];
+            requestId: string;
+            notes: string[];
+        };
         Error: {
             error: {
                 /** @enum {string} */
@@ -211,6 +456,76 @@ export interface components {
                     [key: string]: string;
                 };
             };
+        };
+        TemplateLicence: {
+            /** Format: uuid */
+            skuId: string;
+            /** @description The SKU's service plans (add-ons) switched off. */
+            disabledPlans?: string[];
+        };
+        TemplateInput: {
+            name: string;
+            description?: string;
+            licences: components["schemas"]["TemplateLicence"][];
+        };
+        TemplateUpdate: {
+            name: string;
+            description?: string;
+            licences: components["schemas"]["TemplateLicence"][];
+            /** @description The version the caller read. */
+            version: number;
+        };
+        Template: {
+            id: string;
+            customerId: string;
+            name: string;
+            description: string;
+            licences: {
+                /** Format: uuid */
+                skuId: string;
+                name: string;
+                /** @enum {string} */
+                kind: "base" | "addon";
+                disabledPlans: string[];
+            }[];
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        BulkResult: {
+            userId: string;
+            /** @enum {string} */
+            outcome: "ok" | "unchanged" | "failed";
+            /** @description The error code of a failure. */
+            code?: string;
+            /** @description The kind of a licence refusal, when known: no_seats, usage_location_missing, mutually_exclusive, dependency, inherited_from_group, unknown_sku, not_assigned. */
+            reason?: string;
+            /** @description What went wrong */
+            error?: string;
+            /** @description Microsoft Graph's request-id, when Graph was called. */
+            requestId?: string;
+        };
+        AuditRecord: {
+            /** Format: date-time */
+            at: string;
+            /** @description A person's subject, or "job:<name>" */
+            actor: string;
+            customerId: string;
+            /** @description The user the change concerns. */
+            userId?: string;
+            /** @description e.g. customer.create, template.update, template.assign, licence.assign */
+            action: string;
+            /** @description The state before the change (any JSON value). */
+            before?: unknown;
+            /** @description The state after the change (any JSON value). */
+            after?: unknown;
+            /** @description ok or failed */
+            outcome: string;
+            error?: string;
+            /** @description Microsoft Graph's request-id, when Graph was called. */
+            requestId?: string;
         };
         Principal: {
             subject: string;
@@ -361,6 +676,11 @@ export interface components {
             partNumber: string;
             /** @description Product name from Microsoft's catalogue, or the part number */
             name: string;
+            /**
+             * @description addon for licences bought on top of a base licence (Teams Phone, Calling Plans, Audio Conferencing, Power BI Pro, Visio, Project, security step-ups, Copilot, Teams Premium); base for everything else. Always present in answers.
+             * @enum {string}
+             */
+            kind?: "base" | "addon";
             /** @description prepaidUnits.enabled */
             active: number;
             /** @description consumedUnits */
@@ -386,12 +706,24 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description An error; when the reassignment was refused after Graph was called (or part of it was done), "reassign" says exactly what happened to both users. */
+        ReassignError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ReassignErrorBody"];
+            };
+        };
     };
     parameters: {
         /** @description The nextCursor of the previous page. */
         cursor: string;
         limit: number;
         customerId: string;
+        userId: string;
+        skuId: string;
+        templateId: string;
     };
     requestBodies: never;
     headers: never;
@@ -588,6 +920,8 @@ export interface operations {
                 sku?: string;
                 /** @description Without removed, only active users are listed. */
                 filter?: "unlicensed" | "errors" | "disabled" | "removed";
+                /** @description Users holding any licence of this kind (see Sku.kind): a base licence (a suite, a mailbox plan, a device or resource-account licence) or an add-on (Teams Phone, Calling Plans, Audio Conferencing, Power BI Pro, Visio, Project, security step-ups…). Combines with the other filters. */
+                kind?: "base" | "addon";
             };
             header?: never;
             path: {
@@ -637,6 +971,175 @@ export interface operations {
             };
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
+        };
+    };
+    assignLicence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LicenceAssignment"];
+            };
+        };
+        responses: {
+            /** @description The user as Graph answered after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicenceResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    changeAddOns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+                skuId: components["parameters"]["skuId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddOnsChange"];
+            };
+        };
+        responses: {
+            /** @description The user as Graph answered after the change (notes say when nothing had to change). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicenceResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    removeLicence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+                skuId: components["parameters"]["skuId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user as Graph answered after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicenceResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    reassignLicence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+                skuId: components["parameters"]["skuId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reassignment"];
+            };
+        };
+        responses: {
+            /** @description The seat moved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReassignResult"];
+                };
+            };
+            400: components["responses"]["ReassignError"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["ReassignError"];
+            429: components["responses"]["ReassignError"];
+            502: components["responses"]["ReassignError"];
+        };
+    };
+    offboardUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description What was removed, and what the user still holds through groups. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OffboardResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            502: components["responses"]["Error"];
         };
     };
     listSyncRuns: {
@@ -719,6 +1222,229 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every template of the customer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Template"][];
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    createTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateInput"];
+            };
+        };
+        responses: {
+            /** @description The template, at version 1. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    getTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                templateId: components["parameters"]["templateId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    updateTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                templateId: components["parameters"]["templateId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateUpdate"];
+            };
+        };
+        responses: {
+            /** @description The template, at its new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    deleteTemplate: {
+        parameters: {
+            query: {
+                /** @description The version the caller read. */
+                version: number;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                templateId: components["parameters"]["templateId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template was deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        deleted: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    assignTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                templateId: components["parameters"]["templateId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    userIds: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description One result per user, in the order of the request, and their totals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["BulkResult"][];
+                        summary: {
+                            ok: number;
+                            unchanged: number;
+                            failed: number;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                /** @description Only the records about this user. */
+                userId?: string;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of audit records. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AuditRecord"][];
+                        nextCursor: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
         };

@@ -91,6 +91,53 @@ export type SyncRunStatus = SyncRun['status'];
 /** `GET /api/v1/customers/{id}/syncs`: one page, newest first. */
 export type SyncRunPage = ResponseBody<'listSyncRuns', 200>;
 
+/** `POST …/users/{userId}/licences` body: a SKU and the service plans (add-ons) switched off. */
+export type AssignLicenceRequest = Schemas['LicenceAssignment'];
+
+/** `PUT …/licences/{skuId}` body: the whole new list of add-ons switched off. */
+export type ChangeAddonsRequest = Schemas['AddOnsChange'];
+
+/** The answer of assign, change add-ons and remove: the user as Graph answered, its request-id, notes. */
+export type LicenceResult = Schemas['LicenceResult'];
+
+/** `POST …/licences/{skuId}/reassign` body. */
+export type ReassignRequest = Schemas['Reassignment'];
+
+/** What a reassignment did (also in the error body of one that stopped after Graph was called). */
+export type ReassignResult = Schemas['ReassignResult'];
+
+export type ReassignStep = Schemas['ReassignStep'];
+
+/** What offboarding removed, and the licences kept via groups. */
+export type OffboardResult = Schemas['OffboardResult'];
+
+/** A template (service profile): licences with their add-ons off; `version` for optimistic locking. */
+export type Template = Schemas['Template'];
+
+/** `POST /customers/{id}/templates` body. */
+export type TemplateInput = Schemas['TemplateInput'];
+
+/** `PUT /customers/{id}/templates/{templateId}` body: the template and the version it is based on (409 when stale). */
+export type TemplateUpdate = Schemas['TemplateUpdate'];
+
+/** `GET /customers/{id}/templates` (not paged). */
+export type TemplateList = ResponseBody<'listTemplates', 200>;
+
+/** `POST …/templates/{templateId}/assign` body. */
+export type AssignTemplateRequest = RequestBody<'assignTemplate'>;
+
+/** `POST …/templates/{templateId}/assign`: one result per user, in the order asked, and the totals. */
+export type AssignTemplateResult = ResponseBody<'assignTemplate', 200>;
+
+/** One user's outcome of a many-user change: ok, unchanged (had it already) or failed (with why). */
+export type BulkResult = Schemas['BulkResult'];
+
+/** One audit record: who, when, what (before → after, any JSON), the outcome, Graph's request-id. */
+export type AuditRecord = Schemas['AuditRecord'];
+
+/** `GET /customers/{id}/audit`: one page, newest first. */
+export type AuditPage = ResponseBody<'listAudit', 200>;
+
 // ---- Not in the OpenAPI document: served by the SPA's host (S3 in AWS) or the local dev runner only.
 
 /**

@@ -11,7 +11,9 @@ import { errorSummary, parseListState } from '../lib/users';
 import { can } from '../permissions';
 import { href, type CustomerTab } from '../router';
 import { countCell, errorAlert, facts, messageRow, sleep, syncBadge, table, tabBar, time, utilisationBar, type Panel } from './common';
+import { auditPanel } from './audit';
 import { syncHistoryPanel } from './syncs';
+import { templatesPanel } from './templates';
 import { lastUsersHash, usersPanel } from './users';
 
 /** How often the sync state is polled after "Sync now". */
@@ -54,6 +56,8 @@ export function customerView(props: ViewProps, id: string, tab: CustomerTab = 'l
       // The users tab keeps the search and filters of the last visit (they live in the hash).
       { id: 'users', label: 'Users', href: lastUsersHash(id) },
       { id: 'syncs', label: 'Sync history', href: href({ name: 'customer', id, tab: 'syncs' }) },
+      { id: 'templates', label: 'Templates', href: href({ name: 'customer', id, tab: 'templates' }) },
+      { id: 'audit', label: 'Audit log', href: href({ name: 'customer', id, tab: 'audit' }) },
     ],
     tab,
   );
@@ -64,7 +68,11 @@ export function customerView(props: ViewProps, id: string, tab: CustomerTab = 'l
       ? usersPanel(props, id, parseListState(location.hash))
       : tab === 'syncs'
         ? syncHistoryPanel(props, id)
-        : licencesPanel(props, id);
+        : tab === 'templates'
+          ? templatesPanel(props, id)
+          : tab === 'audit'
+            ? auditPanel(props, id)
+            : licencesPanel(props, id);
 
   replace(
     root,

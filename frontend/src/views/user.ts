@@ -17,6 +17,8 @@ import {
 } from '../lib/users';
 import { href, type UserTab } from '../router';
 import { errorAlert, facts, orDash, tabBar, time } from './common';
+import { auditPanel } from './audit';
+import { licenceActions } from './licenceActions';
 import { accountBadge, lastUsersHash, userStatusEl } from './users';
 
 export function userView({ app, root, signal }: ViewProps, customerId: string, userId: string, tab: UserTab = 'licences'): void {
@@ -31,6 +33,7 @@ export function userView({ app, root, signal }: ViewProps, customerId: string, u
     [
       { id: 'licences', label: 'Licences', href: href({ name: 'user', id: customerId, userId }) },
       { id: 'properties', label: 'Properties', href: href({ name: 'user', id: customerId, userId, tab: 'properties' }) },
+      { id: 'audit', label: 'Audit', href: href({ name: 'user', id: customerId, userId, tab: 'audit' }) },
     ],
     tab,
   );
@@ -71,8 +74,9 @@ export function userView({ app, root, signal }: ViewProps, customerId: string, u
     const licences = sortLicences(u.licences);
     replace(licencesCount, String(licences.length));
     licencesCount.hidden = false;
+    actions?.setUser(u);
     if (tab === 'properties') renderProperties(u);
-    else renderLicences(licences);
+    else if (tab === 'licences') renderLicences(licences);
   }
 
   function renderProperties(u: User): void {
@@ -152,6 +156,7 @@ export function userView({ app, root, signal }: ViewProps, customerId: string, u
             )
           : h('p', { className: 'muted small' }, 'No service plans.'),
       ),
+      actions ? actions.cardActions(l) : null,
     );
   }
 
@@ -159,12 +164,18 @@ export function userView({ app, root, signal }: ViewProps, customerId: string, u
     replace(
       panel,
       h('h2', { id: 'user-panel-title' }, 'Licences'),
-      h('p', { className: 'muted small' }, 'Add-ons are shown as they are in Microsoft 365; changing them comes later.'),
+      h('p', { className: 'muted small' }, 'Add-ons are shown as they are in Microsoft 365.'),
+      actions ? actions.toolbar : null,
       licences.length > 0
         ? h('div', { className: 'licence-list' }, ...licences.map(licenceCard))
         : h('p', { className: 'muted' }, 'This user holds no licences.'),
     );
   }
+
+  // Licence changes for admins (null for a viewer: no edit controls); the page re-renders with the server's answer.
+  const actions = licenceActions({ app, root, signal }, customerId, (u) => render(u));
+  // The Audit tab is its own paged panel, filtered by the user.
+  if (tab === 'audit') panel.replaceWith(auditPanel({ app, root, signal }, customerId, userId).el);
 
   void (async () => {
     // The customer's name for the breadcrumb; the page works without it.

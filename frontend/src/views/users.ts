@@ -18,6 +18,7 @@ import {
 } from '../lib/users';
 import { href } from '../router';
 import { errorAlert, messageRow, orDash, pagerControls, table, time, type Panel } from './common';
+import { templateSelection } from './templates';
 
 /** Users per page. */
 export const USERS_PAGE_SIZE = 25;
@@ -72,6 +73,10 @@ export function usersPanel({ app, signal }: ViewProps, customerId: string, initi
   const { el: tableEl, body } = table('Users', headers, 'table-users');
   const status = h('div');
   const controls = pagerControls('Users', pager, (c) => void loadPage(c));
+  // Admins tick users to apply a template to them (null for a viewer).
+  const selection = templateSelection({ app, signal }, customerId, () => void loadPage(pager.cursor));
+  const nameHeader = tableEl.tHead?.rows[0]?.cells[0];
+  if (selection && nameHeader) selection.header(nameHeader);
 
   const search = h('input', {
     type: 'search',
@@ -108,6 +113,7 @@ export function usersPanel({ app, signal }: ViewProps, customerId: string, initi
     h('h2', { id: 'users-title' }, 'Users'),
     form,
     status,
+    selection ? selection.el : null,
     h('div', { className: 'table-wrap' }, tableEl),
     h(
       'div',
@@ -158,7 +164,7 @@ export function usersPanel({ app, signal }: ViewProps, customerId: string, initi
     return h(
       'tr',
       { 'data-user-id': u.id, className: u.status !== 'active' ? 'row-removed' : '' },
-      h('th', { scope: 'row' }, h('a', { href: href({ name: 'user', id: customerId, userId: u.id }) }, u.displayName || u.userPrincipalName)),
+      h('th', { scope: 'row' }, selection ? selection.box(u) : null, h('a', { href: href({ name: 'user', id: customerId, userId: u.id }) }, u.displayName || u.userPrincipalName)),
       h('td', { className: 'mono small' }, u.userPrincipalName),
       h(
         'td',
@@ -202,6 +208,7 @@ export function usersPanel({ app, signal }: ViewProps, customerId: string, initi
       else if (filtered()) empty = pager.pageNumber === 1 ? 'No users match the search and filters.' : 'No more matching users.';
       else empty = pager.pageNumber === 1 ? 'No users yet. Sync the customer to read its users from Microsoft 365.' : 'No more users.';
       replace(body, ...(res.items.length > 0 ? res.items.map(row) : [messageRow(headers.length, empty)]));
+      selection?.shown(res.items);
     } catch (e) {
       if (my !== seq || signal.aborted) return;
       replace(body);
