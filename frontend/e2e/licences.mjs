@@ -14,17 +14,7 @@
 // Env: BASE_URL (default http://127.0.0.1:8080), CHROMIUM (default /usr/bin/chromium),
 // SYNC_TIMEOUT_MS (default 30000), E2E_SCREENSHOTS=1 (also save a screenshot after every step).
 
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
-const SYNC_TIMEOUT_MS = Number(process.env.SYNC_TIMEOUT_MS || 30_000);
-const STEP_TIMEOUT_MS = 20_000;
-const ACTION_TIMEOUT_MS = 10_000;
-const ALL_SCREENSHOTS = process.env.E2E_SCREENSHOTS === '1';
-const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
+import { BASE_URL, SYNC_TIMEOUT_MS, assert, createHarness, launchBrowser, until } from './harness.mjs';
 
 const CUSTOMER = 'Contoso Dental';
 const TENANT = '7d3c7a6e-1c2b-4f7e-9a51-2f3e8c9b0a11';
@@ -44,77 +34,7 @@ const FULL_TENANT = 'a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
 const FULL_SKU = 'Visio Plan 2'; // VISIOCLIENT
 const FULL_SKU_ID = 'c5928f49-12ba-48f7-ada3-0d743a3601d5';
 
-const watchdog = setTimeout(() => {
-  console.error('e2e: overall time limit reached');
-  console.log('0 passed, 1 failed');
-  process.exit(2);
-}, 240_000);
-watchdog.unref();
-
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-let broken = false;
-const pageErrors = [];
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-function withTimeout(promise, ms, name) {
-  let t;
-  const timeout = new Promise((_, reject) => {
-    t = setTimeout(() => reject(new Error(`step "${name}" timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(t));
-}
-
-function slug(s) {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-}
-
-async function screenshot(page, name) {
-  try {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const file = path.join(ARTIFACTS, `licences-${slug(name)}.png`);
-    await page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
-    return file;
-  } catch (e) {
-    return `(no screenshot: ${e.message})`;
-  }
-}
-
-async function step(page, name, fn, ms = STEP_TIMEOUT_MS) {
-  if (broken) {
-    skipped++;
-    console.log(`SKIP ${name}`);
-    return;
-  }
-  const started = Date.now();
-  try {
-    await withTimeout(fn(), ms, name);
-    passed++;
-    console.log(`PASS ${name} (${Date.now() - started} ms)`);
-    if (ALL_SCREENSHOTS) await screenshot(page, `ok-${name}`);
-  } catch (e) {
-    failed++;
-    broken = true;
-    console.log(`FAIL ${name} (${Date.now() - started} ms): ${e.message}`);
-    console.log(`     url: ${page.url()}`);
-    console.log(`     screenshot: ${await screenshot(page, `fail-${name}`)}`);
-  }
-}
-
-async function until(fn, ms, what) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
+const { step, pageErrors, newPage, run } = createHarness({ stepTimeoutMs: 20_000, screenshotPrefix: 'licences-' });
 
 /** The rows of the users table: id, name, UPN, usage location, licence chips (skuId, via group only, error). */
 function userRows(page) {
@@ -208,22 +128,8 @@ async function openUsersWithLicence(page, customerHref, skuLabel) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: 30_000,
-  });
-  let context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  let page = await context.newPage();
-  const watch = (p) => {
-    p.setDefaultTimeout(ACTION_TIMEOUT_MS);
-    p.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);
-    p.on('pageerror', (e) => pageErrors.push(e.message));
-    p.on('console', (m) => {
-      if (m.type() === 'error') console.log(`     browser console: ${m.text()}`);
-    });
-  };
-  watch(page);
+  const browser = await launchBrowser();
+  let { context, page } = await newPage(browser);
 
   let customerHref = '';
   let userA = null; // gets the licence, then gives it to B
@@ -552,9 +458,7 @@ async function main() {
 
     // ---- A viewer sees the same pages without edit controls.
     await context.close();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    watch(page);
+    ({ context, page } = await newPage(browser));
 
     await step(page, 'sign in as viewer', () => signIn(page, 'viewer', 'E2E Viewer'));
 
@@ -598,11 +502,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (e) {
-  failed++;
-  console.log(`FAIL setup: ${e.message}`);
-}
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed > 0 ? 1 : 0);
+await run(main);

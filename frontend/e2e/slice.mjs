@@ -13,17 +13,7 @@
 // Env: BASE_URL (default http://127.0.0.1:8080), CHROMIUM (default /usr/bin/chromium),
 // SYNC_TIMEOUT_MS (default 30000), E2E_SCREENSHOTS=1 (also save a screenshot after every step).
 
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
-const SYNC_TIMEOUT_MS = Number(process.env.SYNC_TIMEOUT_MS || 30_000);
-const STEP_TIMEOUT_MS = 15_000;
-const ACTION_TIMEOUT_MS = 10_000;
-const ALL_SCREENSHOTS = process.env.E2E_SCREENSHOTS === '1';
-const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
+import { BASE_URL, SYNC_TIMEOUT_MS, assert, createHarness, launchBrowser, until } from './harness.mjs';
 
 const CUSTOMER = 'Contoso Dental';
 const TENANT = '7d3c7a6e-1c2b-4f7e-9a51-2f3e8c9b0a11';
@@ -34,67 +24,7 @@ const USERS_PAGE = 25; // USERS_PAGE_SIZE of src/views/users.ts
 const PHONE_SKU = 'Microsoft Teams Phone Standard'; // MCOEV
 const PHONE_GROUP = 'Teams Phone users'; // the simulator's licensing group for MCOEV
 
-// A hard stop in case something hangs outside a step's own timeout.
-const watchdog = setTimeout(() => {
-  console.error('e2e: overall time limit reached');
-  console.log('0 passed, 1 failed');
-  process.exit(2);
-}, 240_000);
-watchdog.unref();
-
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-let broken = false;
-const pageErrors = [];
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-function withTimeout(promise, ms, name) {
-  let t;
-  const timeout = new Promise((_, reject) => {
-    t = setTimeout(() => reject(new Error(`step "${name}" timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(t));
-}
-
-function slug(s) {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-}
-
-async function screenshot(page, name) {
-  try {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const file = path.join(ARTIFACTS, `${slug(name)}.png`);
-    await page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
-    return file;
-  } catch (e) {
-    return `(no screenshot: ${e.message})`;
-  }
-}
-
-async function step(page, name, fn, ms = STEP_TIMEOUT_MS) {
-  if (broken) {
-    skipped++;
-    console.log(`SKIP ${name}`);
-    return;
-  }
-  const started = Date.now();
-  try {
-    await withTimeout(fn(), ms, name);
-    passed++;
-    console.log(`PASS ${name} (${Date.now() - started} ms)`);
-    if (ALL_SCREENSHOTS) await screenshot(page, `ok-${name}`);
-  } catch (e) {
-    failed++;
-    broken = true;
-    console.log(`FAIL ${name} (${Date.now() - started} ms): ${e.message}`);
-    console.log(`     url: ${page.url()}`);
-    console.log(`     screenshot: ${await screenshot(page, `fail-${name}`)}`);
-  }
-}
+const { step, pageErrors, newPage, run } = createHarness({ stepTimeoutMs: 15_000 });
 
 /** The text of the element(s) that describe an input (aria-describedby), i.e. its field error. */
 function describedBy(input) {
@@ -105,18 +35,6 @@ function describedBy(input) {
       .filter(Boolean)
       .join(' '),
   );
-}
-
-/** Waits until fn() returns a truthy value; returns it. */
-async function until(fn, ms, what) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 /** The rows of the users table: id, name, UPN and licence chips (skuId, via group only, error). */
@@ -145,28 +63,8 @@ function startsWith(s, prefix) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    timeout: 30_000,
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(ACTION_TIMEOUT_MS);
-  page.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`     browser console: ${m.text()}`);
-  });
+  const browser = await launchBrowser();
+  const { page } = await newPage(browser);
 
   let customerHref = '';
 
@@ -519,11 +417,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (e) {
-  failed++;
-  console.log(`FAIL setup: ${e.message}`);
-}
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed > 0 ? 1 : 0);
+await run(main);

@@ -49,14 +49,18 @@ const (
 // after 500 users changed), through the real worker (tenantsync.Service), Graph client (graph.Factory, over TLS to
 // the simulator with syncLatency on every Graph request) and store (over DynamoDB in moto_server).
 //
-// Figures: graph_requests (Graph /v1.0 requests the simulator answered, retried ones included; token and OpenID
-// requests are token_requests, without a floor), wall_time (SyncCustomer, floor = graph_requests × latency: what
-// the requests cost one after the other), items_written (DynamoDB items the store wrote: each Put/Delete of a
-// BatchWriteItem that was processed, each Put/Update/Delete of a TransactWriteItems that succeeded, each PutItem,
-// UpdateItem, DeleteItem that succeeded), and for the full sync the process's heap (HeapInuse sampled every
-// heapSampling): heap_before (after a GC, just before the sync: mostly the simulated tenants), peak_heap (the
-// whole process during the sync) and peak_heap_delta (their difference: the worker's peak, plus the simulator's
-// transient page encoding and garbage not yet collected).
+// Figures: graph_requests (Graph /v1.0 requests the simulator answered, retried ones included; floor: one delta
+// page per 999 users and the SKU listing; token and OpenID requests are token_requests, without a floor),
+// wall_time (all the sync's invocations; floor = graph_requests × latency, what the requests cost one after the
+// other), invocations (SyncCustomer calls: continuations the worker queued near its deadline, and retries after an
+// error, run at once), items_written (DynamoDB items the store wrote: each Put/Delete of a BatchWriteItem that was
+// processed, each Put/Update/Delete of a TransactWriteItems that succeeded, each PutItem, UpdateItem, DeleteItem
+// that succeeded; floor: every user and SKU once, or the changed users for the delta), and for the full sync the
+// process's heap (HeapInuse sampled every heapSampling): heap_before (after a GC, just before the sync: mostly the
+// simulated tenants), peak_heap (the whole process during the sync) and peak_heap_delta (their difference: the
+// worker's peak, plus the simulator's transient page encoding and garbage not yet collected).
+// dynamodb_write_calls and dynamodb_time (the time spent in DynamoDB calls) tell moto's share of the wall time;
+// the calls per operation and the simulator's requests per endpoint go to stderr.
 func benchSync(ctx context.Context, root string) (err error) {
 	benchStart := time.Now()
 	defer func() { progress("sync benchmarks took %s", time.Since(benchStart).Round(time.Second)) }()

@@ -304,6 +304,18 @@ func (t *tenant) mustGroup(id string) (*Group, error) {
 	return nil, fmt.Errorf("graphsim: tenant %s: group %s: %w", t.id, id, ErrNotFound)
 }
 
+func (t *tenant) mustGroupAndUser(group, user string) (*Group, *User, error) {
+	g, err := t.mustGroup(group)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := t.mustUser(user)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, u, nil
+}
+
 // resolveLicenses checks group licences against the tenant's SKUs (skuId or part number) and normalises them.
 func (t *tenant) resolveLicenses(ls []GroupLicense) ([]GroupLicense, error) {
 	out := make([]GroupLicense, 0, len(ls))
@@ -675,11 +687,7 @@ func (s *Sim) SetGroupLicenses(tenantID, group string, licenses []GroupLicense) 
 // AddGroupMember adds a user to a group: the user inherits the group's licences (no delta change).
 func (s *Sim) AddGroupMember(tenantID, group, user string) error {
 	return s.admin(tenantID, func(t *tenant) error {
-		g, err := t.mustGroup(group)
-		if err != nil {
-			return err
-		}
-		u, err := t.mustUser(user)
+		g, u, err := t.mustGroupAndUser(group, user)
 		if err != nil {
 			return err
 		}
@@ -694,11 +702,7 @@ func (s *Sim) AddGroupMember(tenantID, group, user string) error {
 // RemoveGroupMember takes a user out of a group, with the licences it inherited from it (no delta change).
 func (s *Sim) RemoveGroupMember(tenantID, group, user string) error {
 	return s.admin(tenantID, func(t *tenant) error {
-		g, err := t.mustGroup(group)
-		if err != nil {
-			return err
-		}
-		u, err := t.mustUser(user)
+		g, u, err := t.mustGroupAndUser(group, user)
 		if err != nil {
 			return err
 		}

@@ -313,12 +313,8 @@ func nickname(name string) string {
 
 // listGroups serves GET /v1.0/groups (a tenant has a few licensing groups: one page).
 func (s *Sim) listGroups(w http.ResponseWriter, r *http.Request, t *tenant, _ []string) {
-	if unsupportedQuery(w, r, "$select") {
-		return
-	}
-	sel, bad := parseSelect(r, groupProps, "group")
-	if bad != "" {
-		writeGraphError(w, r, http.StatusBadRequest, "BadRequest", bad)
+	sel, ok := selectOnly(w, r, groupProps, "group")
+	if !ok {
 		return
 	}
 	t.mu.Lock()
@@ -336,12 +332,8 @@ func (s *Sim) listGroups(w http.ResponseWriter, r *http.Request, t *tenant, _ []
 
 // getGroup serves GET /v1.0/groups/{id}.
 func (s *Sim) getGroup(w http.ResponseWriter, r *http.Request, t *tenant, args []string) {
-	if unsupportedQuery(w, r, "$select") {
-		return
-	}
-	sel, bad := parseSelect(r, groupProps, "group")
-	if bad != "" {
-		writeGraphError(w, r, http.StatusBadRequest, "BadRequest", bad)
+	sel, ok := selectOnly(w, r, groupProps, "group")
+	if !ok {
 		return
 	}
 	t.mu.Lock()

@@ -194,14 +194,24 @@ func unsupportedQuery(w http.ResponseWriter, r *http.Request, allowed ...string)
 	return false
 }
 
-// listSKUs serves GET /v1.0/subscribedSkus.
-func (s *Sim) listSKUs(w http.ResponseWriter, r *http.Request, t *tenant, _ []string) {
+// selectOnly rejects every query option but $select, and parses $select against the known properties of typeName;
+// false when it has answered the request with an error.
+func selectOnly[T any](w http.ResponseWriter, r *http.Request, props []property[T], typeName string) (*selection, bool) {
 	if unsupportedQuery(w, r, "$select") {
-		return
+		return nil, false
 	}
-	sel, bad := parseSelect(r, skuProps, "subscribedSku")
+	sel, bad := parseSelect(r, props, typeName)
 	if bad != "" {
 		writeGraphError(w, r, http.StatusBadRequest, "BadRequest", bad)
+		return nil, false
+	}
+	return sel, true
+}
+
+// listSKUs serves GET /v1.0/subscribedSkus.
+func (s *Sim) listSKUs(w http.ResponseWriter, r *http.Request, t *tenant, _ []string) {
+	sel, ok := selectOnly(w, r, skuProps, "subscribedSku")
+	if !ok {
 		return
 	}
 	t.mu.Lock()
@@ -220,12 +230,8 @@ func (s *Sim) listSKUs(w http.ResponseWriter, r *http.Request, t *tenant, _ []st
 
 // getSKU serves GET /v1.0/subscribedSkus/{id} ({tenantId}_{skuId}).
 func (s *Sim) getSKU(w http.ResponseWriter, r *http.Request, t *tenant, args []string) {
-	if unsupportedQuery(w, r, "$select") {
-		return
-	}
-	sel, bad := parseSelect(r, skuProps, "subscribedSku")
-	if bad != "" {
-		writeGraphError(w, r, http.StatusBadRequest, "BadRequest", bad)
+	sel, ok := selectOnly(w, r, skuProps, "subscribedSku")
+	if !ok {
 		return
 	}
 	t.mu.Lock()
@@ -343,12 +349,8 @@ func nextLink(r *http.Request, skipToken string) string {
 
 // getUser serves GET /v1.0/users/{id | userPrincipalName}.
 func (s *Sim) getUser(w http.ResponseWriter, r *http.Request, t *tenant, args []string) {
-	if unsupportedQuery(w, r, "$select") {
-		return
-	}
-	sel, bad := parseSelect(r, userProps, "user")
-	if bad != "" {
-		writeGraphError(w, r, http.StatusBadRequest, "BadRequest", bad)
+	sel, ok := selectOnly(w, r, userProps, "user")
+	if !ok {
 		return
 	}
 	t.mu.Lock()

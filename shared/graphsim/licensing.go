@@ -376,12 +376,8 @@ type licenseDetail struct {
 // licenseDetails serves GET /v1.0/users/{id}/licenseDetails: one entry per assigned SKU, its service plans marked
 // Disabled when the assignment disables them.
 func (s *Sim) licenseDetails(w http.ResponseWriter, r *http.Request, t *tenant, args []string) {
-	if unsupportedQuery(w, r, "$select") {
-		return
-	}
-	sel, bad := parseSelect(r, licenseDetailProps, "licenseDetails")
-	if bad != "" {
-		writeGraphError(w, r, http.StatusBadRequest, "BadRequest", bad)
+	sel, ok := selectOnly(w, r, licenseDetailProps, "licenseDetails")
+	if !ok {
 		return
 	}
 	t.mu.Lock()

@@ -902,12 +902,8 @@ func (s *Sim) listTeamsUsers(w http.ResponseWriter, r *http.Request, t *tenant, 
 // getTeamsUser serves GET /v1.0/admin/teams/userConfigurations/{user id}: 404 until the user's Teams account
 // exists.
 func (s *Sim) getTeamsUser(w http.ResponseWriter, r *http.Request, t *tenant, args []string) {
-	if unsupportedQuery(w, r, "$select") {
-		return
-	}
-	sel, bad := parseSelect(r, teamsUserProps, "teamsAdministration.teamsUserConfiguration")
-	if bad != "" {
-		writeGraphError(w, r, http.StatusBadRequest, "BadRequest", bad)
+	sel, ok := selectOnly(w, r, teamsUserProps, "teamsAdministration.teamsUserConfiguration")
+	if !ok {
 		return
 	}
 	set := s.teams.get()

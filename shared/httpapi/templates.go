@@ -70,6 +70,19 @@ type templateRequest struct {
 	Version *int64 `json:"version"`
 }
 
+// decodeTemplate returns the templates service and the decoded body of a create or an update.
+func (a *api) decodeTemplate(c echo.Context) (Templates, templateRequest, error) {
+	ts, err := a.templates()
+	if err != nil {
+		return nil, templateRequest{}, err
+	}
+	var req templateRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return nil, templateRequest{}, err
+	}
+	return ts, req, nil
+}
+
 func (a *api) listTemplates(c echo.Context) error {
 	ts, err := a.templates()
 	if err != nil {
@@ -99,12 +112,8 @@ func (a *api) getTemplate(c echo.Context) error {
 }
 
 func (a *api) createTemplate(c echo.Context) error {
-	ts, err := a.templates()
+	ts, req, err := a.decodeTemplate(c)
 	if err != nil {
-		return err
-	}
-	var req templateRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	if req.Version != nil {
@@ -118,12 +127,8 @@ func (a *api) createTemplate(c echo.Context) error {
 }
 
 func (a *api) updateTemplate(c echo.Context) error {
-	ts, err := a.templates()
+	ts, req, err := a.decodeTemplate(c)
 	if err != nil {
-		return err
-	}
-	var req templateRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	if req.Version == nil {

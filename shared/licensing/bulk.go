@@ -112,19 +112,9 @@ type BulkResult struct {
 	User *domain.User `json:"-"`
 }
 
-func (b *Bulk) now() time.Time {
-	if b.Now != nil {
-		return b.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (b *Bulk) now() time.Time { return nowUTC(b.Now) }
 
-func (b *Bulk) log() *slog.Logger {
-	if b.Log != nil {
-		return b.Log
-	}
-	return slog.Default()
-}
+func (b *Bulk) log() *slog.Logger { return loggerOrDefault(b.Log) }
 
 // bulkWork is one change on its way.
 type bulkWork struct {

@@ -85,16 +85,22 @@ const (
 	OutcomeFailed = "failed"
 )
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
+func (s *Service) now() time.Time { return nowUTC(s.Now) }
+
+func (s *Service) log() *slog.Logger { return loggerOrDefault(s.Log) }
+
+// nowUTC is now() in UTC, or the wall clock's when now is nil.
+func nowUTC(now func() time.Time) time.Time {
+	if now != nil {
+		return now().UTC()
 	}
 	return time.Now().UTC()
 }
 
-func (s *Service) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
+// loggerOrDefault is l, or slog's default logger when l is nil.
+func loggerOrDefault(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
 	}
 	return slog.Default()
 }
@@ -193,6 +199,21 @@ func (s *Service) begin(ctx context.Context, actor, action, customerID string, u
 		return nil, err
 	}
 	return sess, nil
+}
+
+// beginUser is begin for one user, who is then read under the lock (see user). On an error the session is already
+// ended; otherwise the caller calls end.
+func (s *Service) beginUser(ctx context.Context, actor, action, customerID, userID string) (*session, domain.User, error) {
+	sess, err := s.begin(ctx, actor, action, customerID, userID)
+	if err != nil {
+		return nil, domain.User{}, err
+	}
+	u, err := sess.user(ctx, userID)
+	if err != nil {
+		sess.end(ctx)
+		return nil, domain.User{}, err
+	}
+	return sess, u, nil
 }
 
 // end releases the locks.
@@ -655,15 +676,11 @@ func (s *Service) Assign(ctx context.Context, actor, customerID, userID string, 
 	if err := validateChange(&c, "skuId"); err != nil {
 		return Result{}, err
 	}
-	sess, err := s.begin(ctx, actor, ActionAssign, customerID, userID)
+	sess, u, err := s.beginUser(ctx, actor, ActionAssign, customerID, userID)
 	if err != nil {
 		return Result{}, err
 	}
 	defer sess.end(ctx)
-	u, err := sess.user(ctx, userID)
-	if err != nil {
-		return Result{}, err
-	}
 	add := []domain.AssignedLicense{{SkuID: c.SkuID, DisabledPlans: c.DisabledPlans}}
 	k, ok := sess.sku(c.SkuID)
 	if !ok {
@@ -705,15 +722,11 @@ func (s *Service) ChangeAddOns(ctx context.Context, actor, customerID, userID st
 	if err := validateChange(&c, "skuId"); err != nil {
 		return Result{}, err
 	}
-	sess, err := s.begin(ctx, actor, ActionChangeAddOns, customerID, userID)
+	sess, u, err := s.beginUser(ctx, actor, ActionChangeAddOns, customerID, userID)
 	if err != nil {
 		return Result{}, err
 	}
 	defer sess.end(ctx)
-	u, err := sess.user(ctx, userID)
-	if err != nil {
-		return Result{}, err
-	}
 	add := []domain.AssignedLicense{{SkuID: c.SkuID, DisabledPlans: c.DisabledPlans}}
 	l, held := licenceOf(u, c.SkuID)
 	switch {
@@ -763,15 +776,11 @@ func (s *Service) Remove(ctx context.Context, actor, customerID, userID, skuID s
 	if err := validateChange(&c, "skuId"); err != nil {
 		return Result{}, err
 	}
-	sess, err := s.begin(ctx, actor, ActionRemove, customerID, userID)
+	sess, u, err := s.beginUser(ctx, actor, ActionRemove, customerID, userID)
 	if err != nil {
 		return Result{}, err
 	}
 	defer sess.end(ctx)
-	u, err := sess.user(ctx, userID)
-	if err != nil {
-		return Result{}, err
-	}
 	remove := []string{c.SkuID}
 	l, held := licenceOf(u, c.SkuID)
 	switch {
@@ -1062,15 +1071,11 @@ type OffboardResult struct {
 // Errors: ENotFound (customer or user), EConflict (another plan depends on one removed; a concurrent change), and
 // Graph's failures.
 func (s *Service) Offboard(ctx context.Context, actor, customerID, userID string) (OffboardResult, error) {
-	sess, err := s.begin(ctx, actor, ActionOffboard, customerID, userID)
+	sess, u, err := s.beginUser(ctx, actor, ActionOffboard, customerID, userID)
 	if err != nil {
 		return OffboardResult{}, err
 	}
 	defer sess.end(ctx)
-	u, err := sess.user(ctx, userID)
-	if err != nil {
-		return OffboardResult{}, err
-	}
 	out := OffboardResult{User: u, Removed: []domain.Licence{}}
 	var remove []string
 	for _, l := range u.Licences {

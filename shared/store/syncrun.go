@@ -110,9 +110,15 @@ func (s *Store) GetCheckpoint(ctx context.Context, customerID string) (Checkpoin
 	return it.Checkpoint, nil
 }
 
-// SaveCheckpoint stores the checkpoint and, in the same transaction, the history record of its run (or of
-// finished, the run just completed), provided holder still holds the customer's sync lease (ErrLeaseLost if not).
-func (s *Store) SaveCheckpoint(ctx context.Context, customerID, holder string, cp Checkpoint, finished *domain.SyncRun) error {
+// SaveCheckpoint stores the checkpoint and the history record of its run (or of finished, the run just completed),
+// provided holder still holds the customer's sync lease, which it first renews until leaseUntil (ErrLeaseLost if
+// holder lost it). The writes that follow the renewal need no transaction: no other run can take the lease before
+// leaseUntil. (A transaction per page is also what moto, which copies the whole table for each transaction, cannot
+// sustain on a 50,000-user table.)
+func (s *Store) SaveCheckpoint(ctx context.Context, customerID, holder string, cp Checkpoint, finished *domain.SyncRun, leaseUntil time.Time) error {
+	if err := s.RenewSyncLease(ctx, customerID, holder, leaseUntil); err != nil {
+		return err
+	}
 	run := finished
 	if cp.Run != nil {
 		run = &cp.Run.SyncRun
@@ -121,12 +127,7 @@ func (s *Store) SaveCheckpoint(ctx context.Context, customerID, holder string, c
 	if err != nil {
 		return fmt.Errorf("marshal sync checkpoint: %w", err)
 	}
-	cond, values := leaseHeld(holder)
-	writes := []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(customerPK(customerID), metaSK),
-			ConditionExpression: &cond, ExpressionAttributeValues: values}},
-		{Put: &types.Put{TableName: &s.table, Item: item}},
-	}
+	writes := []types.WriteRequest{{PutRequest: &types.PutRequest{Item: item}}}
 	if run != nil {
 		h := newSyncRunItem(*run)
 		h.PK, h.SK, h.Type = customerPK(customerID), "SYNCRUN#"+run.StartedAt.UTC().Format(time.RFC3339Nano)+"#"+run.ID, "syncrun"
@@ -135,10 +136,12 @@ func (s *Store) SaveCheckpoint(ctx context.Context, customerID, holder string, c
 		if err != nil {
 			return fmt.Errorf("marshal sync run: %w", err)
 		}
-		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: hist}})
+		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: hist}})
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	return leaseError(err, customerID)
+	if err := s.batchWrite(ctx, writes); err != nil {
+		return fmt.Errorf("save sync checkpoint of %s: %w", customerID, err)
+	}
+	return nil
 }
 
 // SyncRuns returns one page of the customer's sync history, newest first.

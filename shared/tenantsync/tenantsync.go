@@ -48,10 +48,9 @@ type Store interface {
 	MarkSyncQueued(ctx context.Context, customerID string) error
 	SetSyncFailed(ctx context.Context, customerID, code, message string, at time.Time) error
 	AcquireSyncLease(ctx context.Context, customerID, holder string, now, until time.Time) (bool, error)
-	RenewSyncLease(ctx context.Context, customerID, holder string, until time.Time) error
 	FinishSync(ctx context.Context, customerID, holder string, state domain.SyncState) error
 	GetCheckpoint(ctx context.Context, customerID string) (store.Checkpoint, error)
-	SaveCheckpoint(ctx context.Context, customerID, holder string, cp store.Checkpoint, finished *domain.SyncRun) error
+	SaveCheckpoint(ctx context.Context, customerID, holder string, cp store.Checkpoint, finished *domain.SyncRun, leaseUntil time.Time) error
 	ReplaceSKUs(ctx context.Context, c domain.Customer, skus []domain.SubscribedSKU) (store.SKUChanges, error)
 	ApplyUsers(ctx context.Context, customerID string, users []domain.User, removed []store.Removal, at time.Time) (store.UserChanges, error)
 	CountDelta(ctx context.Context, customerID string, users []domain.User, removed []store.Removal) (domain.UserCounts, error)
@@ -300,10 +299,7 @@ func (w *worker) readUsers(ctx context.Context) (bool, error) {
 			return true, nil
 		}
 		run.Link = page.NextLink
-		if err := w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, nil); err != nil {
-			return false, err
-		}
-		if err := w.Store.RenewSyncLease(ctx, w.customerID, w.holder, w.now().Add(orDefault(w.Lease, 10*time.Minute))); err != nil {
+		if err := w.save(ctx, nil); err != nil {
 			return false, err
 		}
 	}
@@ -326,7 +322,12 @@ func (w *worker) countPage(ctx context.Context, users []domain.User, removed []s
 		return domain.Wrap(err, domain.EInternal, "counting users failed")
 	}
 	run.Pending = &store.PendingPage{Link: run.Link, Delta: delta}
-	return w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, nil)
+	return w.save(ctx, nil)
+}
+
+// save checkpoints the run (and records finished, a completed run), renewing the lease.
+func (w *worker) save(ctx context.Context, finished *domain.SyncRun) error {
+	return w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, finished, w.now().Add(orDefault(w.Lease, 10*time.Minute)))
 }
 
 // finish completes the run: the checkpoint (with the new deltaLink), the history record, counts and the outcome.
@@ -336,7 +337,7 @@ func (w *worker) finish(ctx context.Context, state domain.SyncState) error {
 	end := w.now()
 	run.Status, run.FinishedAt, run.DurationMs = domain.SyncOK, &end, end.Sub(run.StartedAt).Milliseconds()
 	w.cp.Run = nil
-	if err := w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, &run); err != nil {
+	if err := w.save(ctx, &run); err != nil {
 		return w.release(ctx, err)
 	}
 	if run.Mode == domain.SyncModeFull {
@@ -394,7 +395,7 @@ func (w *worker) fail(ctx context.Context, state domain.SyncState, cause error) 
 	run := w.cp.Run
 	run.Status, run.Error, run.ErrorCode = domain.SyncFailed, state.LastError, state.LastErrorCode
 	run.FinishedAt, run.DurationMs = &now, now.Sub(run.StartedAt).Milliseconds()
-	if err := w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, nil); err != nil {
+	if err := w.save(ctx, nil); err != nil {
 		return w.release(ctx, err)
 	}
 	w.audit(ctx, "sync", "failed", state.LastError)
@@ -403,7 +404,7 @@ func (w *worker) fail(ctx context.Context, state domain.SyncState, cause error) 
 
 // continueLater checkpoints, releases the lease and queues the rest of the run for another invocation.
 func (w *worker) continueLater(ctx context.Context, state domain.SyncState) error {
-	if err := w.Store.SaveCheckpoint(ctx, w.customerID, w.holder, w.cp, nil); err != nil {
+	if err := w.save(ctx, nil); err != nil {
 		return w.release(ctx, err)
 	}
 	state.Status = domain.SyncRunning
