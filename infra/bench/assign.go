@@ -5,19 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/uuid"
 
 	"github.com/seatwise/seatwise/shared/domain"
 	"github.com/seatwise/seatwise/shared/graph"
 	"github.com/seatwise/seatwise/shared/graphsim"
 	"github.com/seatwise/seatwise/shared/licensing"
-	"github.com/seatwise/seatwise/shared/localaws"
 	"github.com/seatwise/seatwise/shared/store"
 	"github.com/seatwise/seatwise/shared/tenantsync"
 )
@@ -73,37 +70,12 @@ func benchAssign(ctx context.Context, root string) error {
 	if err != nil {
 		return err
 	}
-	running, err := sim.Start("127.0.0.1:0")
+	bs, closeStack, err := startBenchStack(ctx, root, sim, "seatwise-bench-assign")
 	if err != nil {
 		return err
 	}
-	defer running.Close()
-
-	progress("starting moto_server")
-	sctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	moto, err := localaws.StartMoto(sctx, "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	defer moto.Stop()
-	st, err := localaws.Provision(sctx, moto.Endpoint, filepath.Join(root, "template.yaml"), "seatwise-bench-assign", localaws.TestGraphCredentials)
-	if err != nil {
-		return fmt.Errorf("create local AWS resources: %w\nmoto_server output: %s", err, moto.Output())
-	}
-	awsCfg, err := st.AWSConfig(ctx)
-	if err != nil {
-		return err
-	}
-	db := &countingDB{Client: dynamodb.NewFromConfig(awsCfg)}
-	stor := store.New(db, st.TableName)
-	gf, err := graph.New(graph.Config{
-		AuthorityHost: running.AuthorityHost(), BaseURL: running.GraphURL(), RootCAs: running.CertPool(),
-		ClientID: graphsim.ClientID, ClientSecret: graphsim.ClientSecret,
-	})
-	if err != nil {
-		return err
-	}
+	defer closeStack()
+	db, stor, gf := bs.db, bs.store, bs.graph
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	// The customer, synced once: the bulk path checks each change against the stored users and SKUs.

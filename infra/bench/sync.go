@@ -81,41 +81,12 @@ func benchSync(ctx context.Context, root string) (err error) {
 	}
 	progress("tenant %s: %d users, %d SKUs (generated in %s)", large.ID, tenantUsers, len(skus), time.Since(t0).Round(time.Millisecond))
 
-	running, err := sim.Start("127.0.0.1:0")
+	bs, closeStack, err := startBenchStack(ctx, root, sim, "seatwise-bench-sync")
 	if err != nil {
 		return err
 	}
-	defer running.Close()
-
-	progress("starting moto_server")
-	sctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	moto, err := localaws.StartMoto(sctx, "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	defer moto.Stop()
-	st, err := localaws.Provision(sctx, moto.Endpoint, filepath.Join(root, "template.yaml"), "seatwise-bench-sync", localaws.TestGraphCredentials)
-	if err != nil {
-		return fmt.Errorf("create local AWS resources: %w\nmoto_server output: %s", err, moto.Output())
-	}
-	awsCfg, err := st.AWSConfig(ctx)
-	if err != nil {
-		return err
-	}
-	db := &countingDB{Client: dynamodb.NewFromConfig(awsCfg)}
-	stor := store.New(db, st.TableName)
-
-	gf, err := graph.New(graph.Config{
-		AuthorityHost: running.AuthorityHost(),
-		BaseURL:       running.GraphURL(),
-		RootCAs:       running.CertPool(),
-		ClientID:      graphsim.ClientID,
-		ClientSecret:  graphsim.ClientSecret,
-	})
-	if err != nil {
-		return err
-	}
+	defer closeStack()
+	moto, db, stor, gf := bs.moto, bs.db, bs.store, bs.graph
 	jobs := &jobRecorder{}
 	svc := &tenantsync.Service{
 		Store: stor,
