@@ -63,13 +63,9 @@ type LicenseResult struct {
 // It returns one result per op, in the order of ops. An op that is invalid on its face (bad GUIDs, nothing to do)
 // fails with EInvalid without being sent.
 func (c *Client) AssignMany(ctx context.Context, ops []LicenseOp, concurrency int) []LicenseResult {
-	if concurrency <= 0 {
-		concurrency = DefaultBatchConcurrency
-	}
-	concurrency = min(concurrency, maxBatchConcurrency)
 	results := make([]LicenseResult, len(ops))
 	reqs := make([]batchRequestItem, len(ops))
-	var queue []queuedItem
+	var pending []int
 	for i, op := range ops {
 		results[i] = LicenseResult{Index: i, Op: op}
 		item, err := c.assignLicenseItem(ctx, i, op)
@@ -78,20 +74,68 @@ func (c *Client) AssignMany(ctx context.Context, ops []LicenseOp, concurrency in
 			continue
 		}
 		reqs[i] = item
-		queue = append(queue, queuedItem{index: i})
+		pending = append(pending, i)
 	}
+	what := func(i int) string { return "assign licences to user " + ops[i].UserID }
+	outs := c.runBatch(ctx, reqs, pending, concurrency, what)
+	for _, i := range pending {
+		r, o := &results[i], outs[i]
+		r.Attempts, r.RequestID = o.attempts, headerValue(o.answer.Headers, "request-id")
+		switch {
+		case o.err != nil:
+			r.Err = o.err
+		case o.answer.Status >= 200 && o.answer.Status < 300:
+			u, err := parseUser(o.answer.Body)
+			if err != nil {
+				r.Err = c.mapError(what(i), fmt.Errorf("unusable answer in $batch: %w", err))
+				continue
+			}
+			r.User = u
+		default:
+			r.Err = c.assignError(ctx, what(i), ops[i].UserID, ops[i].Remove, batchItemError(o.answer))
+		}
+	}
+	return results
+}
 
-	done := make(chan []itemOutcome)
+// batchOutcome is how one item of runBatch ended: its last answer, unless err says why it has none usable
+// (the batch failed, its retries ran out, or ctx ended first).
+type batchOutcome struct {
+	answer   batchResponseItem
+	err      error
+	attempts int
+}
+
+// runBatch sends items[pending] through JSON batching: chunks of up to 20 per POST /$batch, at most concurrency
+// (0 = DefaultBatchConcurrency, at most 16) batches in flight. The $batch request itself goes through the client's
+// middleware (its own 429/503 retried there); the items inside it are retried here, as no SDK does: an item answered
+// 429, 503 or 504, or left out of the answer, goes back into the queue after its own Retry-After (or an exponential
+// backoff without one), up to the client's MaxRetries, and is sent in a later batch with other pending items.
+// Everything is bounded by ctx: an item whose Retry-After would end past ctx's deadline ends at once (EThrottled),
+// and items still pending when ctx ends end with EUpstream. Item ids must be their indexes in items; what(i) names
+// item i in errors. It returns one outcome per item (by index).
+func (c *Client) runBatch(ctx context.Context, items []batchRequestItem, pending []int, concurrency int, what func(int) string) []batchOutcome {
+	if concurrency <= 0 {
+		concurrency = DefaultBatchConcurrency
+	}
+	concurrency = min(concurrency, maxBatchConcurrency)
+	outs := make([]batchOutcome, len(items))
+	queue := make([]queuedItem, len(pending))
+	for j, i := range pending {
+		queue[j] = queuedItem{index: i}
+	}
+	done := make(chan []itemAnswer)
 	inflight, remaining := 0, len(queue)
 	stopped := false
 	for remaining > 0 {
 		now := time.Now()
 		for !stopped && inflight < concurrency {
-			var chunk []int
+			var chunk []batchRequestItem
 			rest := queue[:0:0]
 			for _, q := range queue {
 				if len(chunk) < MaxBatchSize && !q.notBefore.After(now) {
-					chunk = append(chunk, q.index)
+					chunk = append(chunk, items[q.index])
+					outs[q.index].attempts++
 				} else {
 					rest = append(rest, q)
 				}
@@ -100,13 +144,8 @@ func (c *Client) AssignMany(ctx context.Context, ops []LicenseOp, concurrency in
 				break
 			}
 			queue = rest
-			items := make([]batchRequestItem, len(chunk))
-			for j, i := range chunk {
-				items[j] = reqs[i]
-				results[i].Attempts++
-			}
 			inflight++
-			go func() { done <- c.sendAssignBatch(ctx, ops, items) }()
+			go func() { done <- c.sendBatch(ctx, chunk) }()
 		}
 
 		var (
@@ -128,32 +167,30 @@ func (c *Client) AssignMany(ctx context.Context, ops []LicenseOp, concurrency in
 			ctxDone = ctx.Done()
 		}
 		select {
-		case outs := <-done:
+		case answers := <-done:
 			inflight--
-			for _, o := range outs {
-				r := &results[o.index]
-				if o.requestID != "" {
-					r.RequestID = o.requestID
-				}
+			for _, a := range answers {
+				o := &outs[a.index]
+				o.answer = a.answer
 				switch {
-				case o.retry && !stopped && r.Attempts <= c.maxRetries:
-					wait := o.retryAfter
-					if !o.hasRetryAfter {
-						wait = backoff(r.Attempts)
+				case a.retry && !stopped && o.attempts <= c.maxRetries:
+					wait := a.retryAfter
+					if !a.hasRetryAfter {
+						wait = backoff(o.attempts)
 					}
 					next := time.Now().Add(wait)
 					if dl, ok := ctx.Deadline(); ok && next.After(dl) {
-						r.Err = domain.Wrap(o.err, domain.EThrottled, fmt.Sprintf("Microsoft Graph asked to retry the licence change for user %s in tenant %s after %s, past the deadline",
-							r.Op.UserID, c.tenantID, wait.Round(time.Millisecond)))
+						o.err = domain.Wrap(a.err, domain.EThrottled, fmt.Sprintf("Microsoft Graph asked to retry (%s) in tenant %s after %s, past the deadline",
+							what(a.index), c.tenantID, wait.Round(time.Millisecond)))
 						remaining--
 						continue
 					}
-					queue = append(queue, queuedItem{index: o.index, notBefore: next})
+					queue = append(queue, queuedItem{index: a.index, notBefore: next})
+				case a.retry: // retries exhausted (or ctx ended): the last answer's error
+					o.err = c.mapError(what(a.index), a.err)
+					remaining--
 				default:
-					r.User, r.Err = o.user, o.err
-					if o.retry { // retries exhausted (or ctx ended): the last answer's error
-						r.Err = c.mapError("assign licences to user "+r.Op.UserID, o.err)
-					}
+					o.err = a.err
 					remaining--
 				}
 			}
@@ -161,7 +198,7 @@ func (c *Client) AssignMany(ctx context.Context, ops []LicenseOp, concurrency in
 		case <-ctxDone:
 			stopped = true
 			for _, q := range queue {
-				results[q.index].Err = domain.Wrap(ctx.Err(), domain.EUpstream, fmt.Sprintf("Microsoft Graph did not apply the licence change for user %s in tenant %s in time", results[q.index].Op.UserID, c.tenantID))
+				outs[q.index].err = domain.Wrap(ctx.Err(), domain.EUpstream, fmt.Sprintf("Microsoft Graph did not answer (%s) in tenant %s in time", what(q.index), c.tenantID))
 			}
 			remaining -= len(queue)
 			queue = nil
@@ -170,26 +207,64 @@ func (c *Client) AssignMany(ctx context.Context, ops []LicenseOp, concurrency in
 			timer.Stop()
 		}
 	}
-	return results
+	return outs
 }
 
-// queuedItem is an op waiting to be (re)sent, not before notBefore.
+// queuedItem is an item waiting to be (re)sent, not before notBefore.
 type queuedItem struct {
 	index     int
 	notBefore time.Time
 }
 
-// itemOutcome is what one batch item came back with.
-type itemOutcome struct {
-	index int
-	user  domain.GraphUser
-	err   error // final (mapped) unless retry
-	retry bool  // 429/503/504, or no answer for the item: send again
+// itemAnswer is what one batch item came back with.
+type itemAnswer struct {
+	index  int
+	answer batchResponseItem
+	err    error // the batch failed (final), or why the item is retried
+	retry  bool  // 429/503/504, or no answer for the item: send again
 	// retryAfter is the item's Retry-After, when hasRetryAfter (else the caller backs off exponentially).
 	retryAfter    time.Duration
 	hasRetryAfter bool
-	// requestID is Graph's request-id of the answer.
-	requestID string
+}
+
+// sendBatch posts one $batch and matches each answer to its item. When the batch itself fails (after the
+// middleware's retries), every item fails with that error.
+func (c *Client) sendBatch(ctx context.Context, items []batchRequestItem) []itemAnswer {
+	outs := make([]itemAnswer, len(items))
+	byID := map[string]int{}
+	for j, it := range items {
+		i, _ := strconv.Atoi(it.ID)
+		outs[j] = itemAnswer{index: i}
+		byID[it.ID] = j
+	}
+	answers, err := c.postBatch(ctx, items)
+	if err != nil {
+		for j := range outs {
+			outs[j].err = c.mapError("send a $batch", err)
+		}
+		return outs
+	}
+	seen := make([]bool, len(items))
+	for _, a := range answers {
+		j, ok := byID[a.ID]
+		if !ok || seen[j] {
+			continue
+		}
+		seen[j] = true
+		o := &outs[j]
+		o.answer = a
+		if a.Status == 429 || a.Status == 503 || a.Status == 504 {
+			o.retry, o.err = true, batchItemError(a)
+			o.retryAfter, o.hasRetryAfter = retryAfter(a.Headers)
+		}
+	}
+	for j, ok := range seen {
+		if !ok { // Graph left the item out: send it again
+			outs[j].retry = true
+			outs[j].err = domain.Errorf(domain.EUpstream, "Microsoft Graph's $batch answer for tenant %s had no response for item %s", c.tenantID, items[j].ID)
+		}
+	}
+	return outs
 }
 
 // batchRequestItem is one request of a $batch body.
@@ -236,59 +311,6 @@ func (c *Client) assignLicenseItem(ctx context.Context, index int, op LicenseOp)
 		Headers: map[string]string{"Content-Type": "application/json"},
 		Body:    json.RawMessage(ri.Content),
 	}, nil
-}
-
-// sendAssignBatch posts one $batch of assignLicense items and turns each answer into an outcome. When the batch
-// itself fails (after the middleware's retries), every item fails with that error.
-func (c *Client) sendAssignBatch(ctx context.Context, ops []LicenseOp, items []batchRequestItem) []itemOutcome {
-	outs := make([]itemOutcome, len(items))
-	byID := map[string]int{}
-	for j, it := range items {
-		i, _ := strconv.Atoi(it.ID)
-		outs[j] = itemOutcome{index: i}
-		byID[it.ID] = j
-	}
-	answers, err := c.postBatch(ctx, items)
-	if err != nil {
-		for j := range outs {
-			outs[j].err = c.mapError("send a batch of licence changes", err)
-		}
-		return outs
-	}
-	seen := make([]bool, len(items))
-	for _, a := range answers {
-		j, ok := byID[a.ID]
-		if !ok || seen[j] {
-			continue
-		}
-		seen[j] = true
-		o := &outs[j]
-		op := ops[o.index]
-		o.requestID = headerValue(a.Headers, "request-id")
-		if a.Status >= 200 && a.Status < 300 {
-			u, err := parseUser(a.Body)
-			if err != nil {
-				o.err = c.mapError("assign licences to user "+op.UserID, fmt.Errorf("unusable answer in $batch: %w", err))
-				continue
-			}
-			o.user = u
-			continue
-		}
-		itemErr := batchItemError(a)
-		if a.Status == 429 || a.Status == 503 || a.Status == 504 {
-			o.retry, o.err = true, itemErr
-			o.retryAfter, o.hasRetryAfter = retryAfter(a.Headers)
-			continue
-		}
-		o.err = c.assignError(ctx, "assign licences to user "+op.UserID, op.UserID, op.Remove, itemErr)
-	}
-	for j, ok := range seen {
-		if !ok { // Graph left the item out: send it again
-			outs[j].retry = true
-			outs[j].err = domain.Errorf(domain.EUpstream, "Microsoft Graph's $batch answer for tenant %s had no response for item %s", c.tenantID, items[j].ID)
-		}
-	}
-	return outs
 }
 
 // postBatch sends POST /$batch with raw JSON through the client's adapter (and so its middleware and token) and

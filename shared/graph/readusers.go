@@ -4,8 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
@@ -30,10 +28,6 @@ type UserResult struct {
 // It is how a bulk licence change re-reads what Graph made of the users it changed (AssignMany answers with the
 // users' default properties, without their licences).
 func (c *Client) ReadUsers(ctx context.Context, ids []string, concurrency int) []UserResult {
-	if concurrency <= 0 {
-		concurrency = DefaultBatchConcurrency
-	}
-	concurrency = min(concurrency, maxBatchConcurrency)
 	results := make([]UserResult, len(ids))
 	items := make([]batchRequestItem, len(ids))
 	var pending []int
@@ -47,83 +41,19 @@ func (c *Client) ReadUsers(ctx context.Context, ids []string, concurrency int) [
 		items[i] = item
 		pending = append(pending, i)
 	}
-	for attempt := 1; len(pending) > 0; attempt++ {
-		var (
-			mu    sync.Mutex
-			retry []int
-			wait  time.Duration
-			wg    sync.WaitGroup
-			sem   = make(chan struct{}, concurrency)
-		)
-		for start := 0; start < len(pending); start += MaxBatchSize {
-			chunk := pending[start:min(start+MaxBatchSize, len(pending))]
-			batch := make([]batchRequestItem, len(chunk))
-			for j, i := range chunk {
-				batch[j] = items[i]
-			}
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				answers, err := c.postBatch(ctx, batch)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					for _, i := range chunk {
-						results[i].Err = c.mapError("read a batch of users", err)
-					}
-					return
-				}
-				seen := map[int]bool{}
-				for _, a := range answers {
-					i, err := strconv.Atoi(a.ID)
-					if err != nil || i < 0 || i >= len(ids) || seen[i] {
-						continue
-					}
-					seen[i] = true
-					r := &results[i]
-					switch {
-					case a.Status >= 200 && a.Status < 300:
-						u, err := parseUser(a.Body)
-						r.User, r.Err = u, c.mapError("read user "+r.ID, err)
-					case a.Status == 429 || a.Status == 503 || a.Status == 504:
-						r.Err = c.mapError("read user "+r.ID, batchItemError(a))
-						retry = append(retry, i)
-						d, ok := retryAfter(a.Headers)
-						if !ok {
-							d = backoff(attempt)
-						}
-						wait = max(wait, d)
-					default:
-						r.Err = c.mapError("read user "+r.ID, batchItemError(a))
-					}
-				}
-				for _, i := range chunk {
-					if !seen[i] { // Graph left the item out: ask again
-						results[i].Err = domain.Errorf(domain.EUpstream, "Microsoft Graph's $batch answer for tenant %s had no response for user %s", c.tenantID, ids[i])
-						retry = append(retry, i)
-					}
-				}
-			}()
+	what := func(i int) string { return "read user " + ids[i] }
+	outs := c.runBatch(ctx, items, pending, concurrency, what)
+	for _, i := range pending {
+		r, o := &results[i], outs[i]
+		switch {
+		case o.err != nil:
+			r.Err = o.err
+		case o.answer.Status >= 200 && o.answer.Status < 300:
+			u, err := parseUser(o.answer.Body)
+			r.User, r.Err = u, c.mapError(what(i), err)
+		default:
+			r.Err = c.mapError(what(i), batchItemError(o.answer))
 		}
-		wg.Wait()
-		if len(retry) == 0 || attempt > c.maxRetries {
-			return results
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
-			for _, i := range retry {
-				results[i].Err = domain.Wrap(results[i].Err, domain.EThrottled, "Microsoft Graph asked to retry reading user "+ids[i]+" in tenant "+c.tenantID+" past the deadline")
-			}
-			return results
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return results
-		case <-t.C:
-		}
-		pending = retry
 	}
 	return results
 }

@@ -39,11 +39,10 @@ import (
 const litware = "5c1d7e4a-3b2f-4c6d-8e9f-0a1b2c3d4e5f"
 
 var (
-	skuE3       = licSKU("ENTERPRISEPACK")
-	skuExchange = licSKU("EXCHANGESTANDARD")
-	skuPhone    = licSKU("MCOEV")
-	skuBI       = licSKU("POWER_BI_PRO")
-	skuVisio    = licSKU("VISIOCLIENT")
+	skuE3    = licSKU("ENTERPRISEPACK")
+	skuPhone = licSKU("MCOEV")
+	skuBI    = licSKU("POWER_BI_PRO")
+	skuVisio = licSKU("VISIOCLIENT")
 )
 
 const (

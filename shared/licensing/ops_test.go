@@ -32,8 +32,7 @@ const (
 )
 
 var (
-	opsE3    = opsSKU("ENTERPRISEPACK")
-	opsPhone = opsSKU("MCOEV")
+	opsE3 = opsSKU("ENTERPRISEPACK")
 )
 
 func opsSKU(part string) string {
