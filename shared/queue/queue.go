@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
@@ -32,6 +33,9 @@ type Job struct {
 type StagingCheck struct {
 	CustomerID string `json:"customerId"`
 	UserID     string `json:"userId"`
+	// Attempt is the staging record's attempt count when the message was sent: a message whose attempt no longer
+	// matches the record is a stale duplicate.
+	Attempt int `json:"attempt"`
 }
 
 // Sender sends JSON messages to one queue.
@@ -44,13 +48,20 @@ type Sender struct {
 func NewSender(client SQSAPI, url string) *Sender { return &Sender{client: client, url: url} }
 
 // Send sends v as a JSON message.
-func (s *Sender) Send(ctx context.Context, v any) error {
+func (s *Sender) Send(ctx context.Context, v any) error { return s.SendDelayed(ctx, v, 0) }
+
+// MaxDelay is the longest delay SQS allows on one message.
+const MaxDelay = 15 * time.Minute
+
+// SendDelayed sends v as JSON, to be delivered after delay (whole seconds, clamped to 0..MaxDelay).
+func (s *Sender) SendDelayed(ctx context.Context, v any, delay time.Duration) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("marshal message: %w", err)
 	}
 	b := string(body)
-	if _, err := s.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &s.url, MessageBody: &b}); err != nil {
+	secs := int32(min(max(delay, 0), MaxDelay).Round(time.Second) / time.Second)
+	if _, err := s.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &s.url, MessageBody: &b, DelaySeconds: secs}); err != nil {
 		return fmt.Errorf("send message to %s: %w", s.url, err)
 	}
 	return nil
