@@ -41,7 +41,11 @@ type Options struct {
 	StackName string // default seatwise-local
 	SyncEvery time.Duration
 	PollWait  time.Duration // how long an idle poller waits between empty receives
-	Log       *slog.Logger
+	// TeamsDelay is how long the simulator takes to provision a licensed user in Teams (default 20 s: real tenants
+	// take minutes to hours, a demo should not), and StagingRetry the first re-check delay of a staged user
+	// (default 5 s, doubling up to a minute).
+	TeamsDelay, StagingRetry time.Duration
+	Log                      *slog.Logger
 }
 
 // Stack is a running local stack.
@@ -79,6 +83,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.PollWait == 0 {
 		o.PollWait = 200 * time.Millisecond
 	}
+	if o.TeamsDelay == 0 {
+		o.TeamsDelay = 20 * time.Second
+	}
+	if o.StagingRetry == 0 {
+		o.StagingRetry = 5 * time.Second
+	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -112,6 +122,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.GraphURL = s.Sim.URL
+	if err := s.Sim.Sim.SetTeamsProvisioningDelay(o.TeamsDelay); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
@@ -137,6 +150,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	s.App.Log = o.Log
 	s.App.Sync.Log = o.Log
+	s.App.Staging.Log = o.Log
+	s.App.Staging.RetryBase, s.App.Staging.RetryMax = o.StagingRetry, max(time.Minute, o.StagingRetry)
 
 	issuer := devauth.NewIssuer()
 	e := s.App.API(issuer.Claims)
@@ -153,7 +168,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	sqsClient := sqs.NewFromConfig(s.App.AWS)
 	jobs := &poller{sqs: sqsClient, url: s.AWS.JobsQueueURL, arn: queueARN(o.StackName + "-jobs"), wait: o.PollWait, log: o.Log,
 		handle: s.App.Sync.HandleJobs}
-	stagingHandler := &staging.Handler{Log: o.Log}
+	stagingHandler := &staging.Handler{Service: s.App.Staging, Log: o.Log}
 	stage := &poller{sqs: sqsClient, url: s.AWS.StagingQueueURL, arn: queueARN(o.StackName + "-staging"), wait: o.PollWait, log: o.Log,
 		handle: func(ctx context.Context, ev events.SQSEvent) events.SQSEventResponse {
 			resp, _ := stagingHandler.HandleBatch(ctx, ev)

@@ -24,7 +24,10 @@ import (
 	"github.com/seatwise/seatwise/shared/httpapi"
 	"github.com/seatwise/seatwise/shared/licensing"
 	"github.com/seatwise/seatwise/shared/logging"
+	"github.com/seatwise/seatwise/shared/numbers"
 	"github.com/seatwise/seatwise/shared/queue"
+	"github.com/seatwise/seatwise/shared/sites"
+	"github.com/seatwise/seatwise/shared/staging"
 	"github.com/seatwise/seatwise/shared/store"
 	"github.com/seatwise/seatwise/shared/tenantsync"
 )
@@ -40,6 +43,12 @@ type App struct {
 	Licensing *licensing.Service
 	// Templates manages templates and assigns them to many users through the bulk path (licensing.Bulk).
 	Templates *licensing.Templates
+	// Sites manages a customer's provisioning settings and sites.
+	Sites *sites.Service
+	// Numbers manages the number inventory and assigns numbers through Graph.
+	Numbers *numbers.Service
+	// Staging stages newly licensed users and provisions them once Teams knows them (the staging queue's consumer).
+	Staging *staging.Service
 }
 
 // FromEnv reads the configuration (failing when a setting in need is missing) and wires the parts. It makes no
@@ -54,9 +63,14 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	log := logging.New(cfg.LogLevel)
-	st := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName)
+	var db store.DynamoAPI = dynamodb.NewFromConfig(awsCfg)
+	if cfg.IsolateTransactions {
+		db = store.TxIsolated(db)
+	}
+	st := store.New(db, cfg.TableName)
 	lg := &lazyGraph{cfg: cfg, secrets: secretsmanager.NewFromConfig(awsCfg)}
-	return &App{
+	sqsClient := sqs.NewFromConfig(awsCfg)
+	a := &App{
 		Config: cfg,
 		AWS:    awsCfg,
 		Store:  st,
@@ -64,12 +78,23 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 		Sync: &tenantsync.Service{
 			Store: st,
 			Graph: lg,
-			Jobs:  queue.NewSender(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL),
+			Jobs:  queue.NewSender(sqsClient, cfg.JobsQueueURL),
 			Log:   log,
 		},
+		Sites:     &sites.Service{Store: st},
+		Numbers:   &numbers.Service{Store: st, Graph: lg, Log: log},
 		Licensing: &licensing.Service{Store: st, Graph: lg, Log: log},
-		Templates: &licensing.Templates{Store: st, Bulk: &licensing.Bulk{Store: st, Graph: lg, Log: log}},
-	}, nil
+	}
+	bulk := &licensing.Bulk{Store: st, Graph: lg, Log: log}
+	a.Templates = &licensing.Templates{Store: st, Bulk: bulk}
+	a.Staging = &staging.Service{Store: st, Graph: lg, Licensing: a.Licensing, Numbers: a.Numbers,
+		Queue: queue.NewSender(sqsClient, cfg.StagingQueueURL), Log: log}
+	// Licence changes and syncs stage users who gain a Teams licence; offboarding releases numbers; a user
+	// without a usage location gets their site's or customer's default.
+	a.Licensing.Staging, a.Licensing.Numbers, a.Licensing.UsageLocations = a.Staging, a.Numbers, a.Sites
+	bulk.Staging = a.Staging
+	a.Sync.Staging = a.Staging
+	return a, nil
 }
 
 // API returns the HTTP API, authenticating requests with claims.
@@ -124,76 +149,106 @@ func (g *lazyGraph) get(ctx context.Context) (*graph.Factory, error) {
 	return f, nil
 }
 
-// ListSKUs implements tenantsync.Graph.
-func (g *lazyGraph) ListSKUs(ctx context.Context, tenantID string) ([]domain.SubscribedSKU, error) {
+// call runs fn with the factory, built on first use.
+func call[T any](ctx context.Context, g *lazyGraph, fn func(*graph.Factory) (T, error)) (T, error) {
 	f, err := g.get(ctx)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	return f.ListSKUs(ctx, tenantID)
+	return fn(f)
+}
+
+// ListSKUs implements tenantsync.Graph.
+func (g *lazyGraph) ListSKUs(ctx context.Context, tenantID string) ([]domain.SubscribedSKU, error) {
+	return call(ctx, g, func(f *graph.Factory) ([]domain.SubscribedSKU, error) { return f.ListSKUs(ctx, tenantID) })
 }
 
 // DeltaPage implements tenantsync.Graph.
 func (g *lazyGraph) DeltaPage(ctx context.Context, tenantID, link string) (graph.DeltaPage, error) {
-	f, err := g.get(ctx)
-	if err != nil {
-		return graph.DeltaPage{}, err
-	}
-	return f.DeltaPage(ctx, tenantID, link)
+	return call(ctx, g, func(f *graph.Factory) (graph.DeltaPage, error) { return f.DeltaPage(ctx, tenantID, link) })
 }
 
 // GroupNames implements tenantsync.Graph.
 func (g *lazyGraph) GroupNames(ctx context.Context, tenantID string) (map[string]string, error) {
-	f, err := g.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return f.GroupNames(ctx, tenantID)
+	return call(ctx, g, func(f *graph.Factory) (map[string]string, error) { return f.GroupNames(ctx, tenantID) })
 }
 
 // AssignLicensesWithRequestID implements licensing.Graph.
 func (g *lazyGraph) AssignLicensesWithRequestID(ctx context.Context, tenantID, userID string, add []domain.AssignedLicense, remove []string) (domain.GraphUser, string, error) {
-	f, err := g.get(ctx)
-	if err != nil {
-		return domain.GraphUser{}, "", err
+	type answer struct {
+		u     domain.GraphUser
+		reqID string
 	}
-	return f.AssignLicensesWithRequestID(ctx, tenantID, userID, add, remove)
+	a, err := call(ctx, g, func(f *graph.Factory) (answer, error) {
+		u, reqID, err := f.AssignLicensesWithRequestID(ctx, tenantID, userID, add, remove)
+		return answer{u, reqID}, err
+	})
+	return a.u, a.reqID, err
 }
 
 // User implements licensing.Graph.
 func (g *lazyGraph) User(ctx context.Context, tenantID, userID string) (domain.GraphUser, error) {
-	f, err := g.get(ctx)
-	if err != nil {
-		return domain.GraphUser{}, err
-	}
-	return f.User(ctx, tenantID, userID)
+	return call(ctx, g, func(f *graph.Factory) (domain.GraphUser, error) { return f.User(ctx, tenantID, userID) })
 }
 
 // GroupName implements licensing.Graph.
 func (g *lazyGraph) GroupName(ctx context.Context, tenantID, groupID string) (string, error) {
-	f, err := g.get(ctx)
-	if err != nil {
-		return "", err
-	}
-	return f.GroupName(ctx, tenantID, groupID)
+	return call(ctx, g, func(f *graph.Factory) (string, error) { return f.GroupName(ctx, tenantID, groupID) })
+}
+
+// SetUsageLocation implements licensing.Graph.
+func (g *lazyGraph) SetUsageLocation(ctx context.Context, tenantID, userID, location string) error {
+	_, err := call(ctx, g, func(f *graph.Factory) (struct{}, error) {
+		return struct{}{}, f.SetUsageLocation(ctx, tenantID, userID, location)
+	})
+	return err
 }
 
 // AssignMany implements licensing.BulkGraph.
 func (g *lazyGraph) AssignMany(ctx context.Context, tenantID string, ops []graph.LicenseOp, concurrency int) ([]graph.LicenseResult, error) {
-	f, err := g.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return f.AssignMany(ctx, tenantID, ops, concurrency)
+	return call(ctx, g, func(f *graph.Factory) ([]graph.LicenseResult, error) {
+		return f.AssignMany(ctx, tenantID, ops, concurrency)
+	})
 }
 
 // ReadUsers implements licensing.BulkGraph.
 func (g *lazyGraph) ReadUsers(ctx context.Context, tenantID string, ids []string, concurrency int) ([]graph.UserResult, error) {
-	f, err := g.get(ctx)
-	if err != nil {
-		return nil, err
+	return call(ctx, g, func(f *graph.Factory) ([]graph.UserResult, error) {
+		return f.ReadUsers(ctx, tenantID, ids, concurrency)
+	})
+}
+
+// TeamsReady implements staging.Graph.
+func (g *lazyGraph) TeamsReady(ctx context.Context, tenantID, userID string) (bool, graph.TeamsUserConfig, error) {
+	type answer struct {
+		ready bool
+		cfg   graph.TeamsUserConfig
 	}
-	return f.ReadUsers(ctx, tenantID, ids, concurrency)
+	a, err := call(ctx, g, func(f *graph.Factory) (answer, error) {
+		ready, cfg, err := f.TeamsReady(ctx, tenantID, userID)
+		return answer{ready, cfg}, err
+	})
+	return a.ready, a.cfg, err
+}
+
+// ListNumbers implements numbers.Graph.
+func (g *lazyGraph) ListNumbers(ctx context.Context, tenantID string, filter graph.NumberFilter) ([]graph.Number, error) {
+	return call(ctx, g, func(f *graph.Factory) ([]graph.Number, error) { return f.ListNumbers(ctx, tenantID, filter) })
+}
+
+// AssignNumber implements numbers.Graph.
+func (g *lazyGraph) AssignNumber(ctx context.Context, tenantID string, a graph.NumberAssignment) error {
+	_, err := call(ctx, g, func(f *graph.Factory) (struct{}, error) { return struct{}{}, f.AssignNumber(ctx, tenantID, a) })
+	return err
+}
+
+// UnassignNumber implements numbers.Graph.
+func (g *lazyGraph) UnassignNumber(ctx context.Context, tenantID, number, numberType string) error {
+	_, err := call(ctx, g, func(f *graph.Factory) (struct{}, error) {
+		return struct{}{}, f.UnassignNumber(ctx, tenantID, number, numberType)
+	})
+	return err
 }
 
 // rootCAs returns the system roots plus the PEM certificates in file ("" = system roots only).

@@ -24,6 +24,9 @@ type Config struct {
 	Version     string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// IsolateTransactions (SEATWISE_ISOLATE_TRANSACTIONS=true) keeps DynamoDB transactions from overlapping other
+	// writes of the process: only for the local stack's moto, whose transactions are not atomic (store.TxIsolated).
+	IsolateTransactions bool
 }
 
 // Defaults for Microsoft's public cloud.
@@ -51,16 +54,17 @@ func FromEnv(need Need) (Config, error) {
 
 func fromLookup(get func(string) string, need Need) (Config, error) {
 	c := Config{
-		TableName:          get("TABLE_NAME"),
-		JobsQueueURL:       get("JOBS_QUEUE_URL"),
-		StagingQueueURL:    get("STAGING_QUEUE_URL"),
-		ReportsBucket:      get("REPORTS_BUCKET"),
-		GraphSecretID:      get("GRAPH_SECRET_ID"),
-		GraphAuthorityHost: orDefault(get("GRAPH_AUTHORITY_HOST"), DefaultAuthorityHost),
-		GraphBaseURL:       strings.TrimRight(orDefault(get("GRAPH_BASE_URL"), DefaultGraphBaseURL), "/"),
-		GraphCAFile:        get("GRAPH_CA_FILE"),
-		Version:            orDefault(get("SEATWISE_VERSION"), "dev"),
-		LogLevel:           orDefault(get("LOG_LEVEL"), "info"),
+		TableName:           get("TABLE_NAME"),
+		JobsQueueURL:        get("JOBS_QUEUE_URL"),
+		StagingQueueURL:     get("STAGING_QUEUE_URL"),
+		ReportsBucket:       get("REPORTS_BUCKET"),
+		GraphSecretID:       get("GRAPH_SECRET_ID"),
+		GraphAuthorityHost:  orDefault(get("GRAPH_AUTHORITY_HOST"), DefaultAuthorityHost),
+		GraphBaseURL:        strings.TrimRight(orDefault(get("GRAPH_BASE_URL"), DefaultGraphBaseURL), "/"),
+		GraphCAFile:         get("GRAPH_CA_FILE"),
+		Version:             orDefault(get("SEATWISE_VERSION"), "dev"),
+		LogLevel:            orDefault(get("LOG_LEVEL"), "info"),
+		IsolateTransactions: get("SEATWISE_ISOLATE_TRANSACTIONS") == "true",
 	}
 	var missing []string
 	check := func(n Need, name, value string) {

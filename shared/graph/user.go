@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
+	"strings"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	khttp "github.com/microsoft/kiota-http-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
@@ -145,4 +148,36 @@ func (f *Factory) GroupName(ctx context.Context, tenantID, groupID string) (stri
 		return "", err
 	}
 	return c.GroupName(ctx, groupID)
+}
+
+// SetUsageLocation sets a user's usage location (PATCH /users/{id} {usageLocation}), which a licence needs: Graph
+// refuses to assign one to a user without it.
+//
+// Errors: EInvalid (bad id or location), ENotFound (no such user), EUnauthorized, EThrottled, EUpstream.
+func (c *Client) SetUsageLocation(ctx context.Context, userID, location string) error {
+	op := "set the usage location of user " + userID
+	if err := checkID("user id", userID); err != nil {
+		return err
+	}
+	if !usageLocationRe.MatchString(location) {
+		return domain.Invalid(map[string]string{"usageLocation": "must be a two-letter country code (ISO 3166-1 alpha-2)"})
+	}
+	body := models.NewUser()
+	loc := strings.ToUpper(location)
+	body.SetUsageLocation(&loc)
+	if _, err := users.NewUserItemRequestBuilderInternal(c.userParams(userID), c.adapter).Patch(ctx, body, nil); err != nil {
+		return c.mapError(op, err)
+	}
+	return nil
+}
+
+var usageLocationRe = regexp.MustCompile(`^[A-Za-z]{2}$`)
+
+// SetUsageLocation sets a user's usage location in a tenant (see Client.SetUsageLocation).
+func (f *Factory) SetUsageLocation(ctx context.Context, tenantID, userID, location string) error {
+	c, err := f.Tenant(tenantID)
+	if err != nil {
+		return err
+	}
+	return c.SetUsageLocation(ctx, userID, location)
 }

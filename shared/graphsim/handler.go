@@ -22,7 +22,7 @@ type route struct {
 }
 
 // routes are every endpoint, gathered from the files that implement them.
-var routes = slices.Concat(coreRoutes, deltaRoutes, licensingRoutes, teamsRoutes)
+var routes = slices.Concat(coreRoutes, patchRoutes, deltaRoutes, licensingRoutes, teamsRoutes)
 
 // coreRoutes are the authority and the basic reads.
 var coreRoutes = []route{

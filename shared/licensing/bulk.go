@@ -65,6 +65,8 @@ const bulkStoreConcurrency = 8
 type Bulk struct {
 	Store BulkStore
 	Graph BulkGraph
+	// Staging, when set, stages users who gain a Teams-relevant licence.
+	Staging Stager
 	// Concurrency is how many $batch requests are in flight (0 = graph.DefaultBatchConcurrency).
 	Concurrency int
 	Now         func() time.Time
@@ -209,6 +211,15 @@ func (b *Bulk) ApplyMany(ctx context.Context, req BulkRequest) ([]BulkResult, er
 		b.apply(ctx, cust, send)
 	}
 	b.audit(ctx, req, work)
+	var pairs [][2]domain.User
+	for _, w := range send {
+		if w.before != nil && w.after != nil {
+			pairs = append(pairs, [2]domain.User{*w.before, *w.after})
+		}
+	}
+	if note := stageGains(ctx, b.Staging, req.CustomerID, req.Actor, pairs...); note != "" {
+		b.log().InfoContext(ctx, "bulk change staged users", "customer", req.CustomerID, "note", note)
+	}
 	return results, nil
 }
 

@@ -30,6 +30,8 @@ type Graph interface {
 	ListSKUs(ctx context.Context, tenantID string) ([]domain.SubscribedSKU, error)
 	// GroupName reads a group's display name.
 	GroupName(ctx context.Context, tenantID, groupID string) (string, error)
+	// SetUsageLocation sets a user's usage location.
+	SetUsageLocation(ctx context.Context, tenantID, userID, location string) error
 }
 
 var _ Graph = (*graph.Factory)(nil)
@@ -61,6 +63,13 @@ type Service struct {
 	Graph Graph
 	Now   func() time.Time
 	Log   *slog.Logger
+	// Staging, when set, stages users who gain a Teams-relevant licence.
+	Staging Stager
+	// UsageLocations, when set, gives a user without a usage location the default of their site or customer
+	// before a licence is assigned (otherwise such an assignment is refused).
+	UsageLocations UsageLocator
+	// Numbers, when set, releases an offboarded user's number into quarantine.
+	Numbers NumberReleaser
 	// LockFor bounds how long an operation holds a user's licence lock (default two minutes; a crashed operation's
 	// lock expires then).
 	LockFor time.Duration
@@ -367,7 +376,7 @@ func noUsageLocation(u domain.User) error {
 	return &domain.Error{Code: domain.EInvalid,
 		Message: fmt.Sprintf("%s has no usage location, which Microsoft requires before a licence can be assigned. "+
 			"Set the user's usage location (for example in the Microsoft 365 admin center) and try again; "+
-			"setting it from a customer default is not available yet.", who(u)),
+			"or give the customer (Sites & settings) a default usage location.", who(u)),
 		Fields: map[string]string{"usageLocation": "required before a licence can be assigned"}}
 }
 
@@ -505,6 +514,9 @@ func (sess *session) apply(ctx context.Context, u domain.User, action string, ad
 	}
 	res.User = after
 	sess.audit(ctx, u, action, &before, &after.Licences, add, remove, nil, reqID)
+	if note := stageGains(ctx, s.Staging, sess.cust.ID, sess.actor, [2]domain.User{u, after}); note != "" {
+		res.Notes = append(res.Notes, note)
+	}
 	return res
 }
 
@@ -694,17 +706,22 @@ func (s *Service) Assign(ctx context.Context, actor, customerID, userID string, 
 			Message: fmt.Sprintf("%s already holds %s: change its add-ons instead", who(u), sess.skuName(c.SkuID)),
 			Fields:  map[string]string{"skuId": "already assigned to this user"}})
 	}
-	if u.UsageLocation == "" {
-		return Result{}, sess.refuse(ctx, u, ActionAssign, add, nil, noUsageLocation(u))
-	}
 	if !holdsSeat(u, c.SkuID) && k.Available() <= 0 {
 		return Result{}, sess.refuse(ctx, u, ActionAssign, add, nil, sess.noSeats(c.SkuID))
+	}
+	var notes []string
+	if u.UsageLocation == "" {
+		note, err := sess.defaultUsageLocation(ctx, &u)
+		if err != nil {
+			return Result{}, sess.refuse(ctx, u, ActionAssign, add, nil, err)
+		}
+		notes = append(notes, note)
 	}
 	res := sess.apply(ctx, u, ActionAssign, add, nil)
 	if res.Err != nil {
 		return Result{}, res.Err
 	}
-	out := Result{User: res.User, RequestID: res.RequestID, Notes: res.Notes}
+	out := Result{User: res.User, RequestID: res.RequestID, Notes: append(notes, res.Notes...)}
 	if l, ok := licenceOf(res.User, c.SkuID); ok && len(l.Groups) > 0 {
 		out.Notes = append(out.Notes, fmt.Sprintf("%s also holds %s through %s %s.", who(u), sess.skuName(c.SkuID), groupWord(l.Groups), sess.groupList(ctx, l.Groups)))
 	}
@@ -1061,6 +1078,8 @@ type OffboardResult struct {
 	// KeptViaGroup are the licences the user still holds through groups: they go when the user leaves the groups
 	// (or the groups stop assigning them), not here.
 	KeptViaGroup []GroupLicence
+	// ReleasedNumber is the user's inventory number, released into quarantine (nil when the user held none).
+	ReleasedNumber *domain.Number
 	RequestID    string
 	Notes        []string
 }
@@ -1092,6 +1111,16 @@ func (s *Service) Offboard(ctx context.Context, actor, customerID, userID string
 		out.User, out.RequestID, out.Notes = res.User, res.RequestID, res.Notes
 	} else {
 		out.Notes = append(out.Notes, who(u)+" holds no licence directly: nothing was removed.")
+	}
+	if s.Numbers != nil {
+		n, err := s.Numbers.ReleaseUser(ctx, customerID, u.ID, actor)
+		switch {
+		case err != nil:
+			out.Notes = append(out.Notes, fmt.Sprintf("Releasing the user's number failed (%s): release it from the Numbers page.", domain.ErrorMessage(err)))
+		case n != nil:
+			out.ReleasedNumber = n
+			out.Notes = append(out.Notes, releasedNote(*n))
+		}
 	}
 	out.KeptViaGroup = []GroupLicence{}
 	for _, l := range out.User.Licences {

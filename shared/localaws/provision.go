@@ -79,6 +79,7 @@ func (s *Stack) Env() []string {
 		"AWS_REGION=" + s.Region,
 		"AWS_ACCESS_KEY_ID=" + accessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + secretAccessKey,
+		"SEATWISE_ISOLATE_TRANSACTIONS=true", // moto's transactions are not atomic (store.TxIsolated)
 	}
 }
 

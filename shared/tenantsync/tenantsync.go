@@ -22,6 +22,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/seatwise/seatwise/shared/catalog"
 	"github.com/seatwise/seatwise/shared/domain"
 	"github.com/seatwise/seatwise/shared/graph"
 	"github.com/seatwise/seatwise/shared/queue"
@@ -58,9 +59,20 @@ type Store interface {
 	GroupNames(ctx context.Context, customerID string) (map[string]string, error)
 	MarkUnseenDeleted(ctx context.Context, customerID string, seen map[string]bool, at time.Time) (int, error)
 	AppendAudit(ctx context.Context, r domain.AuditRecord) error
+	GetSettings(ctx context.Context, customerID string) (domain.Settings, error)
+	UsersGaining(ctx context.Context, customerID string, users []domain.User, relevant func(skuID string) bool) ([]domain.User, error)
 }
 
 var _ Store = (*store.Store)(nil)
+
+// Stager stages users who gained a Teams-relevant licence (*staging.Service implements it); it skips those the
+// customer's or site's settings do not stage.
+type Stager interface {
+	StageIfEligible(ctx context.Context, customerID string, users []domain.User, reason, actor string) (int, error)
+}
+
+// StageReason is the reason recorded on users the sync stages.
+const StageReason = "licence seen by sync"
 
 // Queue sends a message to the jobs queue.
 type Queue interface {
@@ -72,6 +84,9 @@ type Service struct {
 	Store Store
 	Graph Graph
 	Jobs  Queue
+	// Staging, when set, stages users a sync sees gain a Teams-relevant licence (not on a customer's first sync,
+	// which only learns the tenant as it is).
+	Staging Stager
 	// FullEvery is how often a customer's users are read in full (default 24 hours).
 	FullEvery time.Duration
 	// Lease bounds how long one sync may hold a customer before another may take over (default 10 minutes); a
@@ -172,6 +187,39 @@ type worker struct {
 	cp                        store.Checkpoint
 	seen                      map[string]bool // users seen in this invocation's pages of a full round
 	groups                    map[string]bool // groups the users read inherit licences from
+	stage                     bool            // users gaining a Teams licence are staged
+}
+
+// stagingOn reports whether this run stages users: a stager is configured, the customer manages licences and allows
+// staging, and the tenant was read before (the first sync stages no one).
+func (w *worker) stagingOn(ctx context.Context) (bool, error) {
+	if w.Staging == nil || w.cp.LastFullAt == nil {
+		return false, nil
+	}
+	set, err := w.Store.GetSettings(ctx, w.customerID)
+	if err != nil {
+		return false, domain.Wrap(err, domain.EInternal, "reading the staging settings failed")
+	}
+	return set.ManageLicenses && set.AllowStaging, nil
+}
+
+// stageGains stages the users of a page who gain a Teams-relevant licence, before the page is stored: a page
+// replayed after a crash finds them again, and staging an already staged user changes nothing.
+func (w *worker) stageGains(ctx context.Context, users []domain.User) error {
+	if !w.stage {
+		return nil
+	}
+	gained, err := w.Store.UsersGaining(ctx, w.customerID, users, catalog.TeamsRelevant)
+	if err != nil {
+		return domain.Wrap(err, domain.EInternal, "finding newly licensed users failed")
+	}
+	if len(gained) == 0 {
+		return nil
+	}
+	if _, err := w.Staging.StageIfEligible(ctx, w.customerID, gained, StageReason, "job:sync"); err != nil {
+		return domain.Wrap(err, domain.EInternal, "staging newly licensed users failed")
+	}
+	return nil
 }
 
 func (w *worker) run(ctx context.Context) error {
@@ -180,6 +228,9 @@ func (w *worker) run(ctx context.Context) error {
 		return w.release(ctx, err)
 	}
 	if w.cp, err = w.Store.GetCheckpoint(ctx, w.customerID); err != nil {
+		return w.release(ctx, err)
+	}
+	if w.stage, err = w.stagingOn(ctx); err != nil {
 		return w.release(ctx, err)
 	}
 	if w.cp.Run == nil {
@@ -271,6 +322,9 @@ func (w *worker) readUsers(ctx context.Context) (bool, error) {
 			}
 		}
 		if err := w.countPage(ctx, users, removed); err != nil {
+			return false, err
+		}
+		if err := w.stageGains(ctx, users); err != nil {
 			return false, err
 		}
 		changes, err := w.Store.ApplyUsers(ctx, w.customerID, users, removed, at)
