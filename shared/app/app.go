@@ -100,7 +100,7 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 // API returns the HTTP API, authenticating requests with claims.
 func (a *App) API(claims httpapi.ClaimsFunc) *echo.Echo {
 	return httpapi.New(httpapi.Deps{Store: a.Store, Sync: a.Sync, Claims: claims, Version: a.Config.Version, Log: a.Log,
-		Licensing: a.Licensing, Templates: a.Templates})
+		Licensing: a.Licensing, Templates: a.Templates, Sites: a.Sites, Numbers: a.Numbers, Staging: a.Staging})
 }
 
 // SecretsAPI is the part of the Secrets Manager client the app uses.

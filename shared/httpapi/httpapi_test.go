@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,9 +20,13 @@ import (
 	"github.com/seatwise/seatwise/shared/auth"
 	"github.com/seatwise/seatwise/shared/devauth"
 	"github.com/seatwise/seatwise/shared/domain"
+	"github.com/seatwise/seatwise/shared/graph"
 	"github.com/seatwise/seatwise/shared/licensing"
 	"github.com/seatwise/seatwise/shared/localaws"
+	"github.com/seatwise/seatwise/shared/numbers"
 	"github.com/seatwise/seatwise/shared/queue"
+	"github.com/seatwise/seatwise/shared/sites"
+	"github.com/seatwise/seatwise/shared/staging"
 	"github.com/seatwise/seatwise/shared/store"
 	"github.com/seatwise/seatwise/shared/tenantsync"
 )
@@ -43,17 +48,39 @@ func newTestAPI(t *testing.T) *testAPI {
 	st := store.New(dynamodb.NewFromConfig(cfg), stack.TableName)
 	sqsClient := sqs.NewFromConfig(cfg)
 	tokens := devauth.NewIssuer()
+	nums := &numbers.Service{Store: st, Graph: noGraph{}}
 	deps := Deps{
 		Store:   st,
 		Sync:    &tenantsync.Service{Store: st, Jobs: queue.NewSender(sqsClient, stack.JobsQueueURL)},
 		Claims:  tokens.Claims,
 		Version: "test",
-		// No Graph: licence routes run up to their checks (a user without licences offboards without Graph).
+		// No Graph: licence routes run up to their checks (a user without licences offboards without Graph); the
+		// number and staging routes up to their first Graph call, which fails.
 		Licensing: &licensing.Service{Store: st},
 		Templates: &licensing.Templates{Store: st, Bulk: &licensing.Bulk{Store: st}},
+		Sites:     &sites.Service{Store: st},
+		Numbers:   nums,
+		Staging: &staging.Service{Store: st, Graph: noGraph{}, Licensing: &licensing.Service{Store: st}, Numbers: nums,
+			Queue: queue.NewSender(sqsClient, stack.StagingQueueURL)},
 	}
 	return &testAPI{TestAPI: tdhttp.NewTestAPI(t, New(deps)), store: st, tokens: tokens, sqs: sqsClient, stack: stack,
 		api: &api{Deps: deps}}
+}
+
+// noGraph stands for Microsoft Graph in tests without the simulator: every call fails as an unreachable Graph would.
+type noGraph struct{}
+
+func errNoGraph() error { return domain.Errorf(domain.EUpstream, "no Microsoft Graph in this test") }
+
+func (noGraph) ListNumbers(context.Context, string, graph.NumberFilter) ([]graph.Number, error) {
+	return nil, errNoGraph()
+}
+func (noGraph) AssignNumber(context.Context, string, graph.NumberAssignment) error {
+	return errNoGraph()
+}
+func (noGraph) UnassignNumber(context.Context, string, string, string) error { return errNoGraph() }
+func (noGraph) TeamsReady(context.Context, string, string) (bool, graph.TeamsUserConfig, error) {
+	return false, graph.TeamsUserConfig{}, errNoGraph()
 }
 
 func (ta *testAPI) bearer(role auth.Role, scope ...string) http.Header {
@@ -156,6 +183,9 @@ func TestSyncNowQueuesAJob(t *testing.T) {
 	ta.Post("/api/v1/customers/nope/sync", nil, ta.admin()).CmpStatus(404)
 }
 
+// authNumber is the number of TestAuthorization's number routes (sent as %2B…).
+const authNumber = "+441632960001"
+
 // TestAuthorization checks every route × role × scope: no token → 401; a customer outside the scope → 404; a
 // role below the route's → 403; otherwise the route runs.
 func TestAuthorization(t *testing.T) {
@@ -169,6 +199,15 @@ func TestAuthorization(t *testing.T) {
 		// A template "t1" for the template routes (whose writes, sent an empty body, stop at validation).
 		td.Require(t).CmpNoError(ta.store.CreateTemplate(context.Background(), domain.Template{ID: "t1", CustomerID: id,
 			Name: "T1", Licences: []domain.AssignedLicense{}, Version: 1, CreatedAt: time.Now()}, "test"))
+		// A site "s1", an available number and a staged u1 for the site, number and staging routes.
+		td.Require(t).CmpNoError(ta.store.CreateSite(context.Background(), domain.Site{ID: "s1", CustomerID: id, Name: "S1",
+			Version: 1, CreatedAt: time.Now()}, "test"))
+		_, _, err = ta.store.AddNumbers(context.Background(), id, []domain.Number{{CustomerID: id, Number: authNumber,
+			Type: domain.NumberDirectRouting, SiteID: "s1", Status: domain.NumberAvailable, Source: numbers.SourceManual}}, "test", time.Now())
+		td.Require(t).CmpNoError(err)
+		_, _, err = ta.store.StageUser(context.Background(), domain.Staging{CustomerID: id, UserID: "u1", DisplayName: "U One",
+			Status: domain.StagingStaged, Reason: staging.ReasonManual, StagedAt: time.Now(), Deadline: time.Now().Add(time.Hour)})
+		td.Require(t).CmpNoError(err)
 	}
 
 	roles := []auth.Role{auth.Viewer, auth.CustomerAdmin, auth.ProviderAdmin}
@@ -177,7 +216,7 @@ func TestAuthorization(t *testing.T) {
 			for scopeName, scope := range map[string][]string{"all": {auth.AllCustomers}, "own": {own}} {
 				for target, id := range map[string]string{"own": own, "other": other} {
 					path := strings.ReplaceAll(strings.ReplaceAll(Prefix+r.path, ":id", id), ":userId", "u1")
-					path = strings.ReplaceAll(path, ":templateId", "t1")
+					path = strings.NewReplacer(":templateId", "t1", ":siteId", "s1", ":number", url.PathEscape(authNumber)).Replace(path)
 					name := fmt.Sprintf("%s %s as %s scope %s on %s", r.method, r.path, role, scopeName, target)
 					resp := ta.Name(name).Request(tdhttp.NewRequest(r.method, path, strings.NewReader(`{}`), "Content-Type", "application/json"))
 					if !r.policy.public {

@@ -357,7 +357,7 @@ func TestLicenceRefusalsSayWhy(t *testing.T) {
 
 	// Checked from the store, before Graph is called.
 	assign("Nora Nolocation", skuE3).CmpStatus(400).CmpJSONBody(td.All(
-		licError("invalid", "Nora Nolocation", "has no usage location", "not available yet"),
+		licError("invalid", "Nora Nolocation", "has no usage location", "default usage location"),
 		td.JSONPointer("/error/fields", map[string]any{"usageLocation": "required before a licence can be assigned"})))
 	assign("Bob Brown", licSKU("SPE_E5")).CmpStatus(400).
 		CmpJSONBody(licError("invalid", "Litware has no subscription to Microsoft 365 E5"))

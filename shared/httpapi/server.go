@@ -15,6 +15,9 @@ import (
 	"github.com/seatwise/seatwise/shared/auth"
 	"github.com/seatwise/seatwise/shared/domain"
 	"github.com/seatwise/seatwise/shared/licensing"
+	"github.com/seatwise/seatwise/shared/numbers"
+	"github.com/seatwise/seatwise/shared/sites"
+	"github.com/seatwise/seatwise/shared/staging"
 	"github.com/seatwise/seatwise/shared/store"
 )
 
@@ -31,6 +34,10 @@ type Store interface {
 	SyncRuns(ctx context.Context, customerID, cursor string, limit int) (store.Page[domain.SyncRun], error)
 	ListAudit(ctx context.Context, customerID string, q store.AuditQuery) (store.Page[domain.AuditRecord], error)
 	GroupNames(ctx context.Context, customerID string) (map[string]string, error)
+	// Reads for the user's provisioning block (changes go through the sites, numbers and staging services).
+	GetSite(ctx context.Context, customerID, siteID string) (domain.Site, error)
+	GetProvisioning(ctx context.Context, customerID, userID string) (domain.Provisioning, error)
+	GetStaging(ctx context.Context, customerID, userID string) (domain.Staging, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -56,6 +63,12 @@ type Deps struct {
 	Licensing *licensing.Service
 	// Templates manages templates and assigns them to many users (*licensing.Templates).
 	Templates Templates
+	// Sites manages the customer's provisioning settings and sites.
+	Sites *sites.Service
+	// Numbers manages the number inventory (add, import, edit, assign and release by hand).
+	Numbers *numbers.Service
+	// Staging stages users, checks them at once, takes them out of staging and onboards users.
+	Staging *staging.Service
 }
 
 // api holds the dependencies of the handlers.
@@ -78,6 +91,7 @@ const Prefix = "/api/v1"
 
 func (a *api) routes() []route {
 	read := policy{min: auth.Viewer}
+	write := policy{min: auth.CustomerAdmin}
 	return []route{
 		{http.MethodGet, "/health", policy{public: true}, a.health},
 		{http.MethodGet, "/openapi.yaml", read, serveOpenAPI},
@@ -103,6 +117,26 @@ func (a *api) routes() []route {
 		{http.MethodDelete, "/customers/:id/templates/:templateId", policy{min: auth.CustomerAdmin}, a.deleteTemplate},
 		{http.MethodPost, "/customers/:id/templates/:templateId/assign", policy{min: auth.CustomerAdmin}, a.assignTemplate},
 		{http.MethodGet, "/customers/:id/audit", read, a.listAudit},
+		{http.MethodGet, "/customers/:id/settings", read, a.getSettings},
+		{http.MethodPut, "/customers/:id/settings", write, a.saveSettings},
+		{http.MethodGet, "/customers/:id/sites", read, a.listSites},
+		{http.MethodPost, "/customers/:id/sites", write, a.createSite},
+		{http.MethodGet, "/customers/:id/sites/:siteId", read, a.getSite},
+		{http.MethodPut, "/customers/:id/sites/:siteId", write, a.updateSite},
+		{http.MethodDelete, "/customers/:id/sites/:siteId", write, a.deleteSite},
+		{http.MethodGet, "/customers/:id/numbers", read, a.listNumbers},
+		{http.MethodPost, "/customers/:id/numbers", write, a.addNumbers},
+		{http.MethodPost, "/customers/:id/numbers/import", write, a.importNumbers},
+		{http.MethodGet, "/customers/:id/numbers/:number", read, a.getNumber},
+		{http.MethodPatch, "/customers/:id/numbers/:number", write, a.updateNumber},
+		{http.MethodDelete, "/customers/:id/numbers/:number", write, a.deleteNumber},
+		{http.MethodPost, "/customers/:id/numbers/:number/assign", write, a.assignNumber},
+		{http.MethodPost, "/customers/:id/numbers/:number/release", write, a.releaseNumber},
+		{http.MethodGet, "/customers/:id/staging", read, a.listStaging},
+		{http.MethodPost, "/customers/:id/staging", write, a.stageUser},
+		{http.MethodDelete, "/customers/:id/staging/:userId", write, a.removeStaging},
+		{http.MethodPost, "/customers/:id/staging/:userId/check", write, a.checkStaging},
+		{http.MethodPost, "/customers/:id/onboarding", write, a.onboard},
 		{http.MethodGet, "/skus", read, a.listSKUs},
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -162,7 +163,60 @@ func (a *api) getUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewUser(u, cust.Sync.LastFullSyncAt, groups))
+	prov, err := a.provisioning(ctx, cust.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, userDetailView{userView: viewUser(u, cust.Sync.LastFullSyncAt, groups), Provisioning: prov})
+}
+
+// userDetailView is one user as GET …/users/{userId} shows them: with where they are placed and their number.
+type userDetailView struct {
+	userView
+	Provisioning provisioningView `json:"provisioning"`
+}
+
+// provisioningView is a user's site and number as Seatwise provisioned (or imported) them, and their staging in
+// short (nil when never staged).
+type provisioningView struct {
+	SiteID     string              `json:"siteId"`
+	SiteName   string              `json:"siteName"`
+	Number     string              `json:"number"`
+	NumberType string              `json:"numberType"`
+	Extension  string              `json:"extension"`
+	Staging    *stagingSummaryView `json:"staging"`
+}
+
+type stagingSummaryView struct {
+	Status     string `json:"status"`
+	LastResult string `json:"lastResult"`
+	Error      string `json:"error"`
+}
+
+// provisioning reads a user's provisioning block: a site since deleted has no name.
+func (a *api) provisioning(ctx context.Context, customerID, userID string) (provisioningView, error) {
+	p, err := a.Store.GetProvisioning(ctx, customerID, userID)
+	if err != nil {
+		return provisioningView{}, err
+	}
+	v := provisioningView{SiteID: p.SiteID, Number: p.Number, NumberType: p.NumberType, Extension: p.Extension}
+	if p.SiteID != "" {
+		site, err := a.Store.GetSite(ctx, customerID, p.SiteID)
+		switch {
+		case err == nil:
+			v.SiteName = site.Name
+		case domain.ErrorCode(err) != domain.ENotFound:
+			return provisioningView{}, err
+		}
+	}
+	st, err := a.Store.GetStaging(ctx, customerID, userID)
+	switch {
+	case err == nil:
+		v.Staging = &stagingSummaryView{Status: st.Status, LastResult: st.LastResult, Error: st.Error}
+	case domain.ErrorCode(err) != domain.ENotFound:
+		return provisioningView{}, err
+	}
+	return v, nil
 }
 
 func (a *api) syncRuns(c echo.Context) error {

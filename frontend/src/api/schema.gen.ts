@@ -344,6 +344,249 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{id}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's provisioning settings (version 0 with the defaults when none have been saved). */
+        get: operations["getSettings"];
+        /** @description Replaces the customer's provisioning settings if they are still at the version the caller read (0 when none were saved yet); otherwise 409 (changed by someone else: reload). Audited. */
+        put: operations["saveSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/sites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's sites in placement order (then by name). */
+        get: operations["listSites"];
+        put?: never;
+        /** @description Creates a site: a name unique for the customer (any letter case), its placement criteria, template and number policy. At most one site is the default (another default: 409 naming it). Audited. */
+        post: operations["createSite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/sites/{siteId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                siteId: components["parameters"]["siteId"];
+            };
+            cookie?: never;
+        };
+        get: operations["getSite"];
+        /** @description Replaces the site if it is still at the version the caller read; otherwise 409 (changed by someone else: reload). Audited. */
+        put: operations["updateSite"];
+        post?: never;
+        /** @description Deletes the site if it is still at the version the caller read and no number of the inventory belongs to it; otherwise 409. Audited. */
+        delete: operations["deleteSite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/numbers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's number inventory, ordered by number. Filters are applied server-side: a page may be short while nextCursor is not empty. */
+        get: operations["listNumbers"];
+        put?: never;
+        /** @description Adds one number or a range (from..to, at most 1000) to the inventory of a site, available. Numbers already in the inventory are listed in existing and left unchanged. Audited. */
+        post: operations["addNumbers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/numbers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Reads every telephone number of the tenant from Microsoft Teams (through Graph) into the inventory: numbers assigned to a user are recorded as assigned to them, unassigned ones as available; new numbers go to siteId ("" = no site). Numbers already in the inventory keep their site and extension. Audited. */
+        post: operations["importNumbers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/numbers/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                /** @description The E.164 number with its "+", URL-encoded (%2B) or literal (or left out). */
+                number: components["parameters"]["number"];
+            };
+            cookie?: never;
+        };
+        get: operations["getNumber"];
+        put?: never;
+        post?: never;
+        /** @description Removes an available or quarantined number from the inventory if it is still at the version the caller read; otherwise (reserved, assigned, or changed since) 409. Audited. */
+        delete: operations["deleteNumber"];
+        options?: never;
+        head?: never;
+        /** @description Changes the number's site, extension or type if it is still at the version the caller read; otherwise 409. The type of a reserved or assigned number is Teams' and cannot be changed (409). Audited. */
+        patch: operations["updateNumber"];
+        trace?: never;
+    };
+    "/customers/{id}/numbers/{number}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                /** @description The E.164 number with its "+", URL-encoded (%2B) or literal (or left out). */
+                number: components["parameters"]["number"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Assigns the number to a user by hand: reserved for them, assigned in Teams through Graph, then recorded as theirs (one transaction keeps number and user consistent: a user never holds two inventory numbers). A number held by someone else, or a user who already holds another number, is 409; a user Teams does not know yet (not provisioned, no Teams Phone licence) is 409 too and nothing is kept reserved. Audited. */
+        post: operations["assignNumber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/numbers/{number}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                /** @description The E.164 number with its "+", URL-encoded (%2B) or literal (or left out). */
+                number: components["parameters"]["number"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Unassigns the number in Teams and puts it in quarantine for the customer's quarantine days (free again afterwards; at once with 0 days). Releasing a free number changes nothing. Audited. */
+        post: operations["releaseNumber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/staging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's staging records, newest staged first; or, with users, the records of those users (for the onboarding live view: users without a record are left out, and there is no next page). */
+        get: operations["listStaging"];
+        put?: never;
+        /** @description Stages a user by hand: Seatwise watches for them to appear in Teams, then provisions them (site by the criteria, the site's template and number policy). Needs the customer's Manage Licenses and Allow User Staging switches and a site that allows staging (else 409 saying what to turn on). A user already staged (or being provisioned) is answered with their record as it is. Audited. */
+        post: operations["stageUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/staging/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Takes the user out of staging (status removed): a pending check then finds the record final and does nothing. Audited. */
+        delete: operations["removeStaging"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/staging/{userId}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description "Un-stage now": checks at once whether the user has appeared in Teams. Ready: provisions them now (placed, template, number) and answers with the final record. Not ready: the user stays staged and message says so. */
+        post: operations["checkStaging"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Onboards users in one go (quick subscriber): gives each the template's licences it lacks, then stages them for provisioning on the site (or the one their criteria place them on) with the number (only with one user; else from the site's policy). Each user gets a result; follow them with GET staging?users=… */
+        post: operations["onboardUsers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/skus": {
         parameters: {
             query?: never;
@@ -446,6 +689,258 @@ export interface components {
             }[];
             requestId: string;
             notes: string[];
+        };
+        Settings: {
+            customerId: string;
+            /** @description Seatwise manages the customer's licences (needed to stage) */
+            manageLicenses: boolean;
+            /** @description Newly licensed users are staged and provisioned (needs manageLicenses) */
+            allowStaging: boolean;
+            /** @description ISO 3166-1 alpha-2 code given to users without one ("" = none); a site's overrides it */
+            defaultUsageLocation: string;
+            /** @description How long a staged user may take to appear in Teams before staging fails */
+            stagingLimitMinutes: number;
+            /** @description How long a released number waits before it is assigned again */
+            quarantineDays: number;
+            /** @description 0 while none have been saved (the defaults) */
+            version: number;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        SettingsUpdate: {
+            manageLicenses: boolean;
+            allowStaging: boolean;
+            /** @description Two letters, or "" for none */
+            defaultUsageLocation: string;
+            /** @description 5 to 20160 minutes (14 days); 0 = the default, 1440 */
+            stagingLimitMinutes: number;
+            /** @description 0 = released numbers are free at once */
+            quarantineDays: number;
+            /** @description The version the caller read (0 when none were saved yet) */
+            version: number;
+        };
+        /** @description Matches a user attribute exactly, in any letter case: usageLocation, city, department, office (the office location), upnDomain (the part of the user principal name after "@"), group (the id of a group the user holds a licence through). */
+        Criterion: {
+            /** @enum {string} */
+            field: "usageLocation" | "city" | "department" | "office" | "upnDomain" | "group";
+            value: string;
+        };
+        NumberPolicy: {
+            /** @description Provisioning assigns a number from the site's inventory */
+            assign: boolean;
+            /**
+             * @description "" = any type
+             * @enum {string}
+             */
+            type: "" | "directRouting" | "operatorConnect" | "callingPlan";
+        };
+        SiteInput: {
+            name: string;
+            /** @description Sites are tried in this order (then by name); the first whose criteria match wins */
+            order?: number;
+            /** @description Users no site's criteria match go to the default site (at most one) */
+            default?: boolean;
+            /** @description Any one matching places the user here */
+            criteria?: components["schemas"]["Criterion"][];
+            /** @description Two letters; "" = the customer's default */
+            usageLocation?: string;
+            /** @description Applied on provisioning ("" = none) */
+            templateId?: string;
+            /** @description Users placed here are staged (the customer's switches are needed too) */
+            allowStaging?: boolean;
+            numberPolicy?: components["schemas"]["NumberPolicy"];
+        };
+        SiteUpdate: {
+            name: string;
+            order?: number;
+            default?: boolean;
+            criteria?: components["schemas"]["Criterion"][];
+            usageLocation?: string;
+            templateId?: string;
+            allowStaging?: boolean;
+            numberPolicy?: components["schemas"]["NumberPolicy"];
+            /** @description The version the caller read */
+            version: number;
+        };
+        Site: {
+            id: string;
+            customerId: string;
+            name: string;
+            order: number;
+            default: boolean;
+            criteria: components["schemas"]["Criterion"][];
+            usageLocation: string;
+            templateId: string;
+            allowStaging: boolean;
+            numberPolicy: components["schemas"]["NumberPolicy"];
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        Number: {
+            customerId: string;
+            /** @description E.164 with "+" */
+            number: string;
+            /** @enum {string} */
+            type: "directRouting" | "operatorConnect" | "callingPlan";
+            /** @description "" = no site */
+            siteId: string;
+            extension: string;
+            /** @enum {string} */
+            status: "available" | "reserved" | "assigned" | "quarantined";
+            /** @description The user the number is reserved for or assigned to */
+            userId: string;
+            /** @description That user's display name (flags the number) */
+            userName: string;
+            /**
+             * Format: date-time
+             * @description When a quarantined number is free again
+             */
+            quarantinedUntil?: string;
+            /**
+             * @description Added here
+             * @enum {string}
+             */
+            source: "manual" | "graph";
+            version: number;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description Either number, or from and to (a range of at most 1000 numbers of the same length). */
+        AddInput: {
+            /** @description E.164 ("+" then 8 to 15 digits); spaces, dashes and brackets are ignored */
+            number?: string;
+            /** @description The first number of a range */
+            from?: string;
+            /** @description The last number of a range */
+            to?: string;
+            /** @enum {string} */
+            type: "directRouting" | "operatorConnect" | "callingPlan";
+            siteId: string;
+            /** @description 1 to 8 digits */
+            extension?: string;
+            /** @description The last n digits of each number are its extension (0 = none) */
+            extensionDigits?: number;
+        };
+        AddResult: {
+            added: string[];
+            /** @description Already in the inventory; left unchanged */
+            existing: string[];
+        };
+        /** @description The fields to change (absent = unchanged). */
+        NumberUpdate: {
+            /** @description A site of the customer */
+            siteId?: string;
+            /** @description 1 to 8 digits, or "" for none */
+            extension?: string;
+            /** @enum {string} */
+            type?: "directRouting" | "operatorConnect" | "callingPlan";
+            /** @description The version the caller read */
+            version: number;
+        };
+        NumberAssignRequest: {
+            userId: string;
+        };
+        ImportRequest: {
+            /** @description The site of numbers new to the inventory ("" = none) */
+            siteId?: string;
+        };
+        ImportResult: {
+            /** @description Numbers read from Teams */
+            read: number;
+            created: number;
+            updated: number;
+            unchanged: number;
+            /** @description Numbers neither assigned to a user nor free (e.g. a resource account's) */
+            skipped: number;
+            /** @description Numbers that could not be recorded, each with why (e.g. the user already holds another number) */
+            conflicts: string[];
+        };
+        /** @enum {string} */
+        StagingStatus: "staged" | "provisioning" | "provisioned" | "failed" | "removed";
+        Staging: {
+            customerId: string;
+            userId: string;
+            userPrincipalName: string;
+            displayName: string;
+            status: components["schemas"]["StagingStatus"];
+            /** @description Why the user was staged */
+            reason: string;
+            /** Format: date-time */
+            stagedAt: string;
+            /**
+             * Format: date-time
+             * @description When staging fails if the user has not appeared in Teams
+             */
+            deadline: string;
+            attempts: number;
+            /** Format: date-time */
+            nextCheckAt?: string;
+            /** Format: date-time */
+            lastCheckAt?: string;
+            lastResult: string;
+            /** @description Why staging failed */
+            error?: string;
+            /** @description The site requested by onboarding ("" = by the criteria) */
+            siteId: string;
+            /** @description The template requested by onboarding ("" = the site's) */
+            templateId: string;
+            /** @description The number requested by onboarding ("" = by the site's policy) */
+            number: string;
+            placedSiteId: string;
+            templateApplied: boolean;
+            reservedNumber: string;
+            assignedNumber: string;
+            /** Format: date-time */
+            provisionedAt?: string;
+            actor: string;
+            version: number;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        StageRequest: {
+            userId: string;
+        };
+        CheckResult: {
+            /** @description The user is in Teams (and was provisioned */
+            ready: boolean;
+            message: string;
+            staging: components["schemas"]["Staging"];
+        };
+        OnboardRequest: {
+            userIds: string[];
+            /** @description "" = the site's template */
+            templateId?: string;
+            /** @description "" = placed by the criteria */
+            siteId?: string;
+            /** @description Only with one user; "" = by the site's number policy */
+            number?: string;
+        };
+        OnboardResult: {
+            userId: string;
+            staged: boolean;
+            /** @description The user's staging status */
+            status: string;
+            error?: string;
+        };
+        /** @description Where the user is placed and the number they hold, as Seatwise provisioned (or imported) it. */
+        UserProvisioning: {
+            /** @description "" = not placed */
+            siteId: string;
+            /** @description "" when not placed or the site is gone */
+            siteName: string;
+            /** @description "" = none from the inventory */
+            number: string;
+            numberType: string;
+            extension: string;
+            /** @description The user's staging record in short (null when never staged) */
+            staging: null | {
+                status: components["schemas"]["StagingStatus"];
+                lastResult: string;
+                error: string;
+            };
         };
         Error: {
             error: {
@@ -625,6 +1120,8 @@ export interface components {
             licensed: boolean;
             hasErrors: boolean;
             licences: components["schemas"]["Licence"][];
+            /** @description Only in GET /customers/{id}/users/{userId} */
+            provisioning?: components["schemas"]["UserProvisioning"];
         };
         Licence: {
             skuId: string;
@@ -724,6 +1221,11 @@ export interface components {
         userId: string;
         skuId: string;
         templateId: string;
+        siteId: string;
+        /** @description The E.164 number with its "+", URL-encoded (%2B) or literal (or left out). */
+        number: string;
+        /** @description The version the caller read. */
+        version: number;
     };
     requestBodies: never;
     headers: never;
@@ -1447,6 +1949,635 @@ export interface operations {
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
+        };
+    };
+    getSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    saveSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description The settings, at their new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    listSites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every site of the customer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Site"][];
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    createSite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteInput"];
+            };
+        };
+        responses: {
+            /** @description The site, at version 1. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Site"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    getSite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                siteId: components["parameters"]["siteId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The site. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Site"];
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    updateSite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                siteId: components["parameters"]["siteId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteUpdate"];
+            };
+        };
+        responses: {
+            /** @description The site, at its new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Site"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    deleteSite: {
+        parameters: {
+            query: {
+                /** @description The version the caller read. */
+                version: components["parameters"]["version"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                siteId: components["parameters"]["siteId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The site was deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        deleted: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    listNumbers: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                /** @description A number prefix (with or without "+"), an extension, or part of the name or id of the user holding the number (case-insensitive). */
+                q?: string;
+                siteId?: string;
+                status?: "available" | "reserved" | "assigned" | "quarantined";
+                type?: "directRouting" | "operatorConnect" | "callingPlan";
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of numbers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Number"][];
+                        nextCursor: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    addNumbers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddInput"];
+            };
+        };
+        responses: {
+            /** @description The numbers added, and those already present. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    importNumbers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            /** @description What the import read and changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    getNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                /** @description The E.164 number with its "+", URL-encoded (%2B) or literal (or left out). */
+                number: components["parameters"]["number"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The number. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Number"];
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    deleteNumber: {
+        parameters: {
+            query: {
+                /** @description The version the caller read. */
+                version: components["parameters"]["version"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                /** @description The E.164 number with its "+", URL-encoded (%2B) or literal (or left out). */
+                number: components["parameters"]["number"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The number was removed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        number: string;
+                        deleted: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    updateNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                /** @description The E.164 number with its "+", URL-encoded (%2B) or literal (or left out). */
+                number: components["parameters"]["number"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NumberUpdate"];
+            };
+        };
+        responses: {
+            /** @description The number, at its new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Number"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    assignNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                /** @description The E.164 number with its "+", URL-encoded (%2B) or literal (or left out). */
+                number: components["parameters"]["number"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NumberAssignRequest"];
+            };
+        };
+        responses: {
+            /** @description The number, assigned to the user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Number"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    releaseNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                /** @description The E.164 number with its "+", URL-encoded (%2B) or literal (or left out). */
+                number: components["parameters"]["number"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The number, quarantined (or as it was when it was free). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Number"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    listStaging: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                /** @description Only records with this status; active = staged or provisioning. */
+                status?: "active" | "staged" | "provisioning" | "provisioned" | "failed" | "removed";
+                /** @description Comma-separated user ids (at most 100); cannot be combined with status or cursor. */
+                users?: string;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of staging records. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Staging"][];
+                        nextCursor: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    stageUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StageRequest"];
+            };
+        };
+        responses: {
+            /** @description The user's staging record. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Staging"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    removeStaging: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's staging record, removed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Staging"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    checkStaging: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                userId: components["parameters"]["userId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The outcome of the check. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckResult"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    onboardUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnboardRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per user, in the order of the request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        results: components["schemas"]["OnboardResult"][];
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
         };
     };
     listSkus: {
