@@ -161,6 +161,8 @@ type Provisioning struct {
 	Number     string `json:"number"`
 	NumberType string `json:"numberType"`
 	Extension  string `json:"extension"`
+	// ManagedBy is how Seatwise last changed the user's licences: ManagedByTemplate, ManagedByUI, or "" (never).
+	ManagedBy string `json:"managedBy"`
 	// ReservedNumber is a number held for the user while it is being assigned through Graph ("" = none).
 	ReservedNumber string    `json:"reservedNumber"`
 	Version        int64     `json:"version"`

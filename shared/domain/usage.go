@@ -98,3 +98,77 @@ type Usage struct {
 	// a user holding two SKUs counts under both.
 	BySKU map[string]int `json:"bySku"`
 }
+
+// Snapshot is one day's licence usage of a customer, or of one of its sites: what the usage history and the
+// month-end export are computed from.
+type Snapshot struct {
+	CustomerID   string `json:"customerId"`
+	CustomerName string `json:"customerName"`
+	PublicSector bool   `json:"publicSector"`
+	// SiteID is "" for the whole customer.
+	SiteID   string    `json:"siteId"`
+	SiteName string    `json:"siteName"`
+	Date     string    `json:"date"` // YYYY-MM-DD, UTC
+	TakenAt  time.Time `json:"takenAt"`
+	// Users are the active users in scope; Licensed those holding a licence; Unmatched the licensed users no
+	// factor counts.
+	Users        int           `json:"users"`
+	Licensed     int           `json:"licensed"`
+	Unmatched    int           `json:"unmatched"`
+	Factors      []FactorCount `json:"factors"`
+	SKUs         []SnapshotSKU `json:"skus"`
+	RulesVersion int64         `json:"rulesVersion"`
+}
+
+// SnapshotSKU is one SKU in a snapshot. Enabled, Consumed and Acquired are the customer's (0 in a site's
+// snapshot); Assigned counts the users in scope holding it.
+type SnapshotSKU struct {
+	SkuID      string `json:"skuId"`
+	PartNumber string `json:"partNumber"`
+	Name       string `json:"name"`
+	Enabled    int    `json:"enabled"`
+	Consumed   int    `json:"consumed"`
+	Acquired   int    `json:"acquired"`
+	Assigned   int    `json:"assigned"`
+}
+
+// LicencePool is what the provider bought for a customer (acquired seats per SKU, beside Graph's prepaid units)
+// and when unused seats become an alert.
+type LicencePool struct {
+	CustomerID string `json:"customerId"`
+	// Acquired is the purchased seats by skuId (a SKU absent: not entered).
+	Acquired map[string]int `json:"acquired"`
+	// An unused-seats alert is raised when a SKU has at least UnusedThreshold seats available on each of the last
+	// UnusedDays daily snapshots.
+	UnusedThreshold int       `json:"unusedThreshold"`
+	UnusedDays      int       `json:"unusedDays"`
+	Version         int64     `json:"version"`
+	UpdatedAt       time.Time `json:"updatedAt"`
+}
+
+// Licence pool defaults.
+const (
+	DefaultUnusedThreshold = 5
+	DefaultUnusedDays      = 7
+)
+
+// Alert kinds.
+const (
+	AlertUnused        = "unused"
+	AlertOverused      = "overused"
+	AlertLicenceErrors = "licence_errors"
+	AlertStagingFailed = "staging_failed"
+)
+
+// Alert is something on the dashboard an admin should act on, with a link to what it is about.
+type Alert struct {
+	CustomerID   string     `json:"customerId"`
+	CustomerName string     `json:"customerName"`
+	Kind         string     `json:"kind"`
+	SkuID        string     `json:"skuId,omitempty"`
+	PartNumber   string     `json:"partNumber,omitempty"`
+	Count        int        `json:"count"`
+	Since        *time.Time `json:"since,omitempty"`
+	Message      string     `json:"message"`
+	Link         string     `json:"link"` // an SPA route, e.g. "#/customers/c1/licences"
+}
