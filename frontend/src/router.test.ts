@@ -20,6 +20,11 @@ describe('router', () => {
     expect(parseRoute('#/customers/c1/syncs')).toEqual({ name: 'customer', id: 'c1', tab: 'syncs' });
     expect(parseRoute('#/customers/c1/templates')).toEqual({ name: 'customer', id: 'c1', tab: 'templates' });
     expect(parseRoute('#/customers/c1/audit')).toEqual({ name: 'customer', id: 'c1', tab: 'audit' });
+    for (const tab of ['staging', 'numbers', 'sites', 'onboard'] as const) {
+      expect(parseRoute(`#/customers/c1/${tab}`)).toEqual({ name: 'customer', id: 'c1', tab });
+      expect(href({ name: 'customer', id: 'c1', tab })).toBe(`#/customers/c1/${tab}`);
+      expect(parseRoute(`#/customers/c1/${tab}/x`)).toMatchObject({ name: 'notfound' });
+    }
     expect(parseRoute('#/customers/c1/audit/x')).toMatchObject({ name: 'notfound' });
     expect(parseRoute('#/customers/c1/other')).toMatchObject({ name: 'notfound' });
     expect(parseRoute('#/customers/c1/syncs/x')).toMatchObject({ name: 'notfound' });

@@ -1,9 +1,13 @@
-// A tiny hash router: #/signin, #/customers, #/customers/{id}[/users|/syncs|/templates|/audit],
+// A tiny hash router: #/signin, #/customers,
+// #/customers/{id}[/users|/syncs|/templates|/staging|/numbers|/sites|/onboard|/audit],
 // #/customers/{id}/users/{userId}[/properties|/audit],
 // #/licences. A `?query` after the path is left to the view (the users list keeps its search and filters there).
 
 /** Tabs of the customer page; absent in a route means the default, Licences. */
-export type CustomerTab = 'licences' | 'users' | 'syncs' | 'templates' | 'audit';
+export type CustomerTab = 'licences' | 'users' | 'syncs' | 'templates' | 'staging' | 'numbers' | 'sites' | 'onboard' | 'audit';
+
+/** The customer sections that are a single page (no sub-path): every tab but Licences and Users. */
+const customerSections: ReadonlySet<string> = new Set(['syncs', 'templates', 'staging', 'numbers', 'sites', 'onboard', 'audit']);
 /** Tabs of the user page; absent means the default, Licences. */
 export type UserTab = 'licences' | 'properties' | 'audit';
 
@@ -37,7 +41,7 @@ export function parseRoute(hash: string): Route {
     if (id === null || id === '') return { name: 'notfound', path };
     const [section, rawUser, userTab, ...more] = rest;
     if (section === undefined || (section === 'licences' && rawUser === undefined)) return { name: 'customer', id };
-    if ((section === 'syncs' || section === 'templates' || section === 'audit') && rawUser === undefined) return { name: 'customer', id, tab: section };
+    if (customerSections.has(section) && rawUser === undefined) return { name: 'customer', id, tab: section as Exclude<CustomerTab, 'licences' | 'users'> };
     if (section === 'users') {
       if (rawUser === undefined) return { name: 'customer', id, tab: 'users' };
       const userId = decode(rawUser);

@@ -27,6 +27,7 @@ func startForTest(t *testing.T) *Stack {
 	s, err := Start(ctx, Options{
 		Addr: "127.0.0.1:0", MotoAddr: "127.0.0.1:0", GraphAddr: "127.0.0.1:0",
 		Root: root, StateDir: t.TempDir(), PollWait: 50 * time.Millisecond,
+		TeamsDelay: 3 * time.Second, StagingRetry: time.Second,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	td.Require(t).CmpNoError(err)
@@ -69,7 +70,10 @@ func TestStartReportsBusyPort(t *testing.T) {
 
 // TestBrowserSlice runs the browser tests through the SPA in headless Chromium (`npm run e2e`): frontend/e2e/slice.mjs
 // (sign in, add a customer with a bad tenant id then a duplicate, sync it, its licences, users and sync history),
-// then frontend/e2e/licences.mjs (assign with an add-on off, reassign, remove, refusals, audit, a viewer's page).
+// then frontend/e2e/licences.mjs (assign with an add-on off, reassign, remove, refusals, audit, a viewer's page),
+// then frontend/e2e/provisioning.mjs (settings, a site, numbers added and imported, onboarding watched from staged
+// to provisioned with a number without a reload, Un-stage now, release, offboarding, a viewer's tabs). The Teams
+// provisioning delay is 3 s and staging re-checks start at 1 s.
 func TestBrowserSlice(t *testing.T) {
 	root, _ := localaws.RepoRoot()
 	if _, err := os.Stat(filepath.Join(root, "frontend", "dist", "index.html")); err != nil {

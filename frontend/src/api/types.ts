@@ -138,6 +138,87 @@ export type AuditRecord = Schemas['AuditRecord'];
 /** `GET /customers/{id}/audit`: one page, newest first. */
 export type AuditPage = ResponseBody<'listAudit', 200>;
 
+// ---- Provisioning (issue 6): settings, sites, the number inventory, staging, onboarding.
+
+/** A customer's provisioning settings; `version` 0 while none were saved (the defaults). */
+export type Settings = Schemas['Settings'];
+
+/** `PUT /customers/{id}/settings` body: the settings and the version they are based on (409 when stale). */
+export type SettingsUpdate = Schemas['SettingsUpdate'];
+
+/** One criterion of a site: a user attribute that must equal value (any letter case). */
+export type Criterion = Schemas['Criterion'];
+
+/** Criterion fields of a site. */
+export type CriterionField = Criterion['field'];
+
+/** Whether provisioning assigns a number from the site's inventory, and of which type ("" = any). */
+export type NumberPolicy = Schemas['NumberPolicy'];
+
+/** A site: the criteria that place users on it, their template and where their number comes from. */
+export type Site = Schemas['Site'];
+
+/** `POST /customers/{id}/sites` body. */
+export type SiteInput = Schemas['SiteInput'];
+
+/** `PUT /customers/{id}/sites/{siteId}` body: the site and the version it is based on (409 when stale). */
+export type SiteUpdate = Schemas['SiteUpdate'];
+
+/** `GET /customers/{id}/sites` (not paged), in placement order. */
+export type SiteList = ResponseBody<'listSites', 200>;
+
+/** One number of a customer's inventory. */
+export type PhoneNumber = Schemas['Number'];
+
+/** Number types (Graph's numberType). */
+export type NumberType = PhoneNumber['type'];
+
+/** Statuses of a number in the inventory. */
+export type NumberStatus = PhoneNumber['status'];
+
+/** `GET /customers/{id}/numbers`: one page, by number; it may be short while nextCursor is non-empty. */
+export type NumberPage = ResponseBody<'listNumbers', 200>;
+
+type NumberListQuery = NonNullable<operations['listNumbers']['parameters']['query']>;
+
+/** What the SPA asks the numbers list for; an empty value is left out of the request. */
+export type NumberQuery = Omit<NumberListQuery, 'status' | 'type'> & { status?: NumberStatus | ''; type?: NumberType | '' };
+
+/** `POST /customers/{id}/numbers` body: one number, or a range from…to. */
+export type AddNumbersRequest = Schemas['AddInput'];
+
+/** What adding numbers did: the numbers added and those already in the inventory (left unchanged). */
+export type AddNumbersResult = Schemas['AddResult'];
+
+/** What importing the tenant's numbers from Teams did. */
+export type ImportNumbersResult = Schemas['ImportResult'];
+
+/** `PATCH /customers/{id}/numbers/{number}` body: the fields to change and the version read. */
+export type NumberUpdate = Schemas['NumberUpdate'];
+
+/** A user's staging: waiting to appear in Teams, then provisioned. */
+export type Staging = Schemas['Staging'];
+
+export type StagingStatus = Schemas['StagingStatus'];
+
+/** `GET /customers/{id}/staging`: one page, newest staged first (with `users=`: those users' records, no paging). */
+export type StagingPage = ResponseBody<'listStaging', 200>;
+
+/** What "Un-stage now" found: ready (and provisioned or failed), or not yet (the user stays staged). */
+export type CheckResult = Schemas['CheckResult'];
+
+/** `POST /customers/{id}/onboarding` body. */
+export type OnboardRequest = Schemas['OnboardRequest'];
+
+/** One user's result of onboarding: staged, or why not. */
+export type OnboardResult = Schemas['OnboardResult'];
+
+/** `POST /customers/{id}/onboarding` answer: one result per user, in the order asked. */
+export type OnboardResponse = ResponseBody<'onboardUsers', 200>;
+
+/** The `provisioning` block of `GET /customers/{id}/users/{userId}`: the user's site and number, and staging. */
+export type UserProvisioning = Schemas['UserProvisioning'];
+
 // ---- Not in the OpenAPI document: served by the SPA's host (S3 in AWS) or the local dev runner only.
 
 /**

@@ -1,5 +1,6 @@
 // Customer page: tenant and sync panel (status, counts, licence errors by type, interval, "Sync now" with polling),
-// then tabs: Licences | Users | Sync history.
+// then tabs: Licences | Users | Staging | Numbers | Sites & settings | Templates | Sync history | Audit log; and the
+// "Onboard users" action, whose form opens in place of a tab.
 
 import { toApiError } from '../api/client';
 import type { Customer, Sku, SyncStatus } from '../api/types';
@@ -12,6 +13,10 @@ import { can } from '../permissions';
 import { href, type CustomerTab } from '../router';
 import { countCell, errorAlert, facts, messageRow, sleep, syncBadge, table, tabBar, time, utilisationBar, type Panel } from './common';
 import { auditPanel } from './audit';
+import { numbersPanel } from './numbers';
+import { onboardButton, onboardingPanel } from './onboarding';
+import { sitesPanel } from './sites';
+import { stagingPanel } from './staging';
 import { syncHistoryPanel } from './syncs';
 import { templatesPanel } from './templates';
 import { lastUsersHash, usersPanel } from './users';
@@ -55,24 +60,30 @@ export function customerView(props: ViewProps, id: string, tab: CustomerTab = 'l
       { id: 'licences', label: 'Licences', href: href({ name: 'customer', id }) },
       // The users tab keeps the search and filters of the last visit (they live in the hash).
       { id: 'users', label: 'Users', href: lastUsersHash(id) },
-      { id: 'syncs', label: 'Sync history', href: href({ name: 'customer', id, tab: 'syncs' }) },
+      { id: 'staging', label: 'Staging', href: href({ name: 'customer', id, tab: 'staging' }) },
+      { id: 'numbers', label: 'Numbers', href: href({ name: 'customer', id, tab: 'numbers' }) },
+      { id: 'sites', label: 'Sites & settings', href: href({ name: 'customer', id, tab: 'sites' }) },
       { id: 'templates', label: 'Templates', href: href({ name: 'customer', id, tab: 'templates' }) },
+      { id: 'syncs', label: 'Sync history', href: href({ name: 'customer', id, tab: 'syncs' }) },
       { id: 'audit', label: 'Audit log', href: href({ name: 'customer', id, tab: 'audit' }) },
     ],
     tab,
   );
   tabs.querySelector('[data-tab="users"]')?.append(usersCount);
 
-  const panel: Panel =
-    tab === 'users'
-      ? usersPanel(props, id, parseListState(location.hash))
-      : tab === 'syncs'
-        ? syncHistoryPanel(props, id)
-        : tab === 'templates'
-          ? templatesPanel(props, id)
-          : tab === 'audit'
-            ? auditPanel(props, id)
-            : licencesPanel(props, id);
+  const panels: Record<CustomerTab, () => Panel> = {
+    licences: () => licencesPanel(props, id),
+    users: () => usersPanel(props, id, parseListState(location.hash)),
+    syncs: () => syncHistoryPanel(props, id),
+    templates: () => templatesPanel(props, id),
+    staging: () => stagingPanel(props, id),
+    numbers: () => numbersPanel(props, id),
+    sites: () => sitesPanel(props, id),
+    onboard: () => onboardingPanel(props, id),
+    audit: () => auditPanel(props, id),
+  };
+  const panel: Panel = panels[tab]();
+  const onboard = onboardButton(app, id);
 
   replace(
     root,
@@ -83,7 +94,12 @@ export function customerView(props: ViewProps, id: string, tab: CustomerTab = 'l
       ' / ',
       crumb,
     ),
-    h('div', { className: 'page-head page-head-row' }, h('div', {}, title, subtitle), canSync ? syncBtn : null),
+    h(
+      'div',
+      { className: 'page-head page-head-row' },
+      h('div', {}, title, subtitle),
+      onboard || canSync ? h('div', { className: 'page-actions' }, onboard, canSync ? syncBtn : null) : null,
+    ),
     syncMsg,
     details,
     tabs,

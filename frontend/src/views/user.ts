@@ -1,9 +1,12 @@
-// User page: header, then tabs Licences (each licence: how it is held, state, error, add-ons on/off) | Properties.
+// User page: header (with the user's site, number and staging), then tabs Licences (each licence: how it is held,
+// state, error, add-ons on/off) | Properties | Audit.
 
 import { toApiError } from '../api/client';
-import type { User, UserLicence } from '../api/types';
+import type { User, UserLicence, UserProvisioning } from '../api/types';
 import type { ViewProps } from '../context';
 import { h, replace } from '../lib/dom';
+import { numberTypeLabel } from '../lib/numbers';
+import { isActive, STAGING_REFRESH_MS } from '../lib/staging';
 import {
   accountLabel,
   describeLicenceError,
@@ -16,15 +19,44 @@ import {
   sortLicences,
 } from '../lib/users';
 import { href, type UserTab } from '../router';
-import { errorAlert, facts, orDash, tabBar, time } from './common';
+import { errorAlert, facts, orDash, sleep, tabBar, time } from './common';
 import { auditPanel } from './audit';
 import { licenceActions } from './licenceActions';
+import { stagingBadge } from './staging';
 import { accountBadge, lastUsersHash, userStatusEl } from './users';
+
+/** Where the user is provisioned: site, number (type, extension) and staging, as the API's provisioning block says. */
+function provisioningFacts(p: UserProvisioning | null | undefined): [string, Node | string][] {
+  const site = p?.siteId ? h('span', { 'data-testid': 'user-site', 'data-site-id': p.siteId }, p.siteName || `Site ${p.siteId} (gone)`) : h('span', { className: 'muted', 'data-testid': 'user-site' }, 'Not placed');
+  const number = p?.number
+    ? h(
+        'span',
+        { 'data-testid': 'user-number', 'data-number': p.number },
+        h('span', { className: 'mono' }, p.number),
+        h('span', { className: 'small muted' }, ` ${numberTypeLabel(p.numberType)}${p.extension ? ` · ext. ${p.extension}` : ''}`),
+      )
+    : h('span', { className: 'muted', 'data-testid': 'user-number' }, 'None');
+  const st = p?.staging;
+  const staging = st
+    ? h(
+        'span',
+        { 'data-testid': 'user-staging' },
+        stagingBadge(st.status),
+        st.error ? h('span', { className: 'small text-error' }, ` ${st.error}`) : st.lastResult ? h('span', { className: 'small muted' }, ` ${st.lastResult}`) : null,
+      )
+    : h('span', { className: 'muted', 'data-testid': 'user-staging' }, 'Never staged');
+  return [
+    ['Site', site],
+    ['Number', number],
+    ['Staging', staging],
+  ];
+}
 
 export function userView({ app, root, signal }: ViewProps, customerId: string, userId: string, tab: UserTab = 'licences'): void {
   const title = h('h1', {}, 'User');
   const subtitle = h('p', { className: 'muted mono' });
   const badges = h('div', { className: 'user-badges' });
+  const telephony = h('div', { className: 'user-telephony', 'aria-label': 'Site and number' });
   const customerCrumb = h('a', { href: href({ name: 'customer', id: customerId }) }, 'Customer');
   const userCrumb = h('span', { 'aria-current': 'page' }, 'User');
   const licencesCount = h('span', { className: 'tab-count', hidden: true });
@@ -53,7 +85,7 @@ export function userView({ app, root, signal }: ViewProps, customerId: string, u
       ' / ',
       userCrumb,
     ),
-    h('div', { className: 'page-head' }, title, subtitle, badges),
+    h('div', { className: 'page-head' }, title, subtitle, badges, telephony),
     tabs,
     panel,
   );
@@ -71,6 +103,7 @@ export function userView({ app, root, signal }: ViewProps, customerId: string, u
       u.hasErrors ? h('span', { className: 'badge badge-failed' }, 'Licence errors') : null,
       !u.licensed ? h('span', { className: 'badge' }, 'Unlicensed') : null,
     );
+    replace(telephony, facts(provisioningFacts(u.provisioning), 'facts facts-inline'));
     const licences = sortLicences(u.licences);
     replace(licencesCount, String(licences.length));
     licencesCount.hidden = false;
@@ -96,6 +129,7 @@ export function userView({ app, root, signal }: ViewProps, customerId: string, u
         ['Account', accountLabel(u.accountEnabled)],
         ['Status', userStatusEl(u)],
         ['Last seen', time(u.lastSeenAt)],
+        ...provisioningFacts(u.provisioning).map(([k, v]): [string, Node | string] => [k, v]),
         ['User id', h('span', { className: 'mono small' }, u.id)],
       ]),
     );
@@ -185,13 +219,26 @@ export function userView({ app, root, signal }: ViewProps, customerId: string, u
         if (!signal.aborted) replace(customerCrumb, c.name);
       })
       .catch(() => {});
+    let u: User;
     try {
-      const u = await app.api.getUser(customerId, userId, signal);
+      u = await app.api.getUser(customerId, userId, signal);
       if (signal.aborted) return;
       render(u);
     } catch (e) {
       if (signal.aborted) return;
       replace(panel, errorAlert(toApiError(e), 'Cannot load the user'));
+      return;
+    }
+    // While the user is being staged, the site and number line follows it (only that line: the tabs stay as they are).
+    while (!signal.aborted && isActive(u.provisioning?.staging?.status)) {
+      await sleep(STAGING_REFRESH_MS, signal);
+      if (signal.aborted) return;
+      try {
+        u = await app.api.getUser(customerId, userId, signal);
+        if (!signal.aborted) replace(telephony, facts(provisioningFacts(u.provisioning), 'facts facts-inline'));
+      } catch {
+        // Try again on the next round.
+      }
     }
   })();
 }
