@@ -37,6 +37,7 @@ type BulkStore interface {
 	PutUsers(ctx context.Context, customerID string, users []domain.User, at time.Time) (int, error)
 	ReplaceSKUs(ctx context.Context, c domain.Customer, skus []domain.SubscribedSKU) (store.SKUChanges, error)
 	AppendAudits(ctx context.Context, records []domain.AuditRecord) error
+	SetManagedBy(ctx context.Context, customerID string, userIDs []string, by string, at time.Time) error
 }
 
 var _ BulkStore = (*store.Store)(nil)
@@ -88,8 +89,10 @@ type BulkRequest struct {
 	// Action names the change in the audit trail, e.g. "template.assign".
 	Action string
 	// Source is what the changes come from (a template, a CSV upload), recorded with each audit record.
-	Source  any
-	Changes []BulkChange
+	Source any
+	// ManagedBy is recorded on the users changed, for the usage audit (a domain.ManagedBy* value).
+	ManagedBy string
+	Changes   []BulkChange
 }
 
 // Outcomes of one user's change.
@@ -212,11 +215,16 @@ func (b *Bulk) ApplyMany(ctx context.Context, req BulkRequest) ([]BulkResult, er
 	}
 	b.audit(ctx, req, work)
 	var pairs [][2]domain.User
+	var changed []string
 	for _, w := range send {
+		if w.res.Outcome == BulkOK {
+			changed = append(changed, w.id)
+		}
 		if w.before != nil && w.after != nil {
 			pairs = append(pairs, [2]domain.User{*w.before, *w.after})
 		}
 	}
+	recordManaged(ctx, b.Store, b.log(), req.CustomerID, changed, managedBy(ctx, req.ManagedBy), b.now())
 	if note := stageGains(ctx, b.Staging, req.CustomerID, req.Actor, pairs...); note != "" {
 		b.log().InfoContext(ctx, "bulk change staged users", "customer", req.CustomerID, "note", note)
 	}

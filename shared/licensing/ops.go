@@ -48,6 +48,7 @@ type Store interface {
 	UnlockUserLicences(ctx context.Context, customerID, userID, holder string) error
 	GroupNames(ctx context.Context, customerID string) (map[string]string, error)
 	MergeGroupNames(ctx context.Context, customerID string, names map[string]string) error
+	SetManagedBy(ctx context.Context, customerID string, userIDs []string, by string, at time.Time) error
 }
 
 var _ Store = (*store.Store)(nil)
@@ -514,6 +515,7 @@ func (sess *session) apply(ctx context.Context, u domain.User, action string, ad
 	}
 	res.User = after
 	sess.audit(ctx, u, action, &before, &after.Licences, add, remove, nil, reqID)
+	recordManaged(ctx, s.Store, s.log(), sess.cust.ID, []string{u.ID}, managedBy(ctx, domain.ManagedByUI), s.now())
 	if note := stageGains(ctx, s.Staging, sess.cust.ID, sess.actor, [2]domain.User{u, after}); note != "" {
 		res.Notes = append(res.Notes, note)
 	}
@@ -1080,8 +1082,8 @@ type OffboardResult struct {
 	KeptViaGroup []GroupLicence
 	// ReleasedNumber is the user's inventory number, released into quarantine (nil when the user held none).
 	ReleasedNumber *domain.Number
-	RequestID    string
-	Notes        []string
+	RequestID      string
+	Notes          []string
 }
 
 // Offboard removes every licence the user holds directly, in one change, and lists those the user still holds

@@ -3,7 +3,9 @@ package licensing
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/seatwise/seatwise/shared/catalog"
 	"github.com/seatwise/seatwise/shared/domain"
@@ -111,4 +113,33 @@ func (sess *session) defaultUsageLocation(ctx context.Context, u *domain.User) (
 	}
 	u.UsageLocation = loc
 	return fmt.Sprintf("Usage location set to %s (the default of the user's site or customer).", loc), nil
+}
+
+type managedByKey struct{}
+
+// WithManagedBy returns a context in which licence changes record that users were managed by how (a
+// domain.ManagedBy* value) instead of the operation's own: staging applies a site's template through single
+// licence operations, which are otherwise "by user interface".
+func WithManagedBy(ctx context.Context, how string) context.Context {
+	return context.WithValue(ctx, managedByKey{}, how)
+}
+
+func managedBy(ctx context.Context, def string) string {
+	if how, ok := ctx.Value(managedByKey{}).(string); ok && how != "" {
+		return how
+	}
+	return def
+}
+
+// recordManaged records how Seatwise managed the users' licences (for the usage audit's factors). A failure is
+// logged: the licence change itself is done.
+func recordManaged(ctx context.Context, st interface {
+	SetManagedBy(ctx context.Context, customerID string, userIDs []string, by string, at time.Time) error
+}, log *slog.Logger, customerID string, userIDs []string, how string, at time.Time) {
+	if len(userIDs) == 0 {
+		return
+	}
+	if err := st.SetManagedBy(context.WithoutCancel(ctx), customerID, userIDs, how, at); err != nil {
+		log.ErrorContext(ctx, "recording how users are managed failed", "customer", customerID, "users", len(userIDs), "err", err)
+	}
 }

@@ -249,7 +249,7 @@ func (t *Templates) Assign(ctx context.Context, customerID, templateID, actor st
 		changes[i] = BulkChange{UserID: strings.TrimSpace(id), Add: tpl.Licences}
 	}
 	return t.Bulk.ApplyMany(ctx, BulkRequest{
-		CustomerID: customerID, Actor: actor, Action: ActionTemplateAssign, Changes: changes,
+		CustomerID: customerID, Actor: actor, Action: ActionTemplateAssign, Changes: changes, ManagedBy: domain.ManagedByTemplate,
 		Source: map[string]any{"templateId": tpl.ID, "name": tpl.Name, "version": tpl.Version},
 	})
 }

@@ -74,6 +74,7 @@ func TestProvision(t *testing.T) {
 			"AWS_REGION=us-east-1",
 			"AWS_ACCESS_KEY_ID=test",
 			"AWS_SECRET_ACCESS_KEY=test",
+			"SEATWISE_ISOLATE_TRANSACTIONS=true",
 		})
 	})
 

@@ -459,7 +459,7 @@ func (j *job) applyTemplate(ctx context.Context, u domain.User, site domain.Site
 		return u, err
 	}
 	// Staging assigns these itself: the licence operations must not stage the user again.
-	lctx := licensing.WithoutStaging(ctx)
+	lctx := licensing.WithManagedBy(licensing.WithoutStaging(ctx), domain.ManagedByTemplate)
 	for _, l := range t.Licences {
 		if holdsDirectly(u, l.SkuID) {
 			continue

@@ -59,6 +59,7 @@ func TestSyncStagesUsersWhoGainATeamsLicence(t *testing.T) {
 	e.run(30*time.Second, "Dora Dunn")
 	td.Cmp(t, e.record("Dora Dunn").Status, domain.StagingProvisioned)
 	td.Cmp(t, e.simNumbersOf(dora), []string{number1})
+	td.Cmp(t, must(e.st.GetProvisioning(ctxb(), e.cust.ID, dora))(t).ManagedBy, domain.ManagedByTemplate, "the site's template")
 }
 
 func TestLicenceOperationsStageAndOffboardingReleasesTheNumber(t *testing.T) {
@@ -78,10 +79,12 @@ func TestLicenceOperationsStageAndOffboardingReleasesTheNumber(t *testing.T) {
 	res := must(lic.Assign(ctxb(), admin, e.cust.ID, eve, licensing.Change{SkuID: skuID("ENTERPRISEPACK")}))(t)
 	td.Cmp(t, res.Notes, td.SuperBagOf(td.Contains("Usage location set to GB"), td.Contains("Staged")))
 	td.Cmp(t, must(e.sim.User(tenantID, eve))(t).UsageLocation, "GB")
+	td.Cmp(t, must(e.st.GetProvisioning(ctxb(), e.cust.ID, eve))(t).ManagedBy, domain.ManagedByUI, "an admin's licence change")
 	td.Cmp(t, e.record("Eve Evans"), td.Struct(domain.Staging{Status: domain.StagingStaged, Reason: licensing.StageReason, Actor: admin}))
 
 	e.run(30*time.Second, "Eve Evans")
 	td.Cmp(t, e.simNumbersOf(eve), []string{number1})
+	td.Cmp(t, must(e.st.GetProvisioning(ctxb(), e.cust.ID, eve))(t).ManagedBy, domain.ManagedByTemplate, "then the site's template")
 
 	// Offboarding removes the licences and releases the number into quarantine (30 days by default).
 	off := must(lic.Offboard(ctxb(), admin, e.cust.ID, eve))(t)

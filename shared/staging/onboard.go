@@ -128,7 +128,7 @@ func (s *Service) onboardOne(ctx context.Context, cust domain.Customer, actor, u
 		return res
 	}
 	// Onboarding stages the user itself, with its own choices: the licence operations must not.
-	lctx := licensing.WithoutStaging(ctx)
+	lctx := licensing.WithManagedBy(licensing.WithoutStaging(ctx), domain.ManagedByTemplate)
 	for _, l := range tmpl.Licences {
 		if holdsDirectly(u, l.SkuID) {
 			continue

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -17,14 +18,19 @@ import (
 // Provisioning items: PK CUST#<customerId>#USER#<userId>, SK PROVISION — where a user is placed and which number
 // they hold. It lives beside the user item (SK USER) rather than in it because sync rewrites the user item whole.
 // Number-holding fields (Number, ReservedNumber) only change in the same transaction as the number item, so that
-// "number assigned to U" ⇔ "U's provisioning holds the number".
+// "number assigned to U" ⇔ "U's provisioning holds the number". Every write sets GSI1 (CUSTPROV#<customerId>,
+// <userId>), so a customer's provisioning is one Query (ProvisioningOf); every write is an update of the named
+// attributes, so ManagedBy survives number changes and the number fields survive SetManagedBy.
 type provisioningItem struct {
-	PK, SK string
-	Kind   string `dynamodbav:"type"`
+	PK, SK         string
+	GSI1PK, GSI1SK string
+	Kind           string `dynamodbav:"type"`
 	domain.Provisioning
 }
 
 const provisioningSK = "PROVISION"
+
+func provisioningGSI1PK(customerID string) string { return "CUSTPROV#" + customerID }
 
 func provisioningKey(customerID, userID string) map[string]types.AttributeValue {
 	return key(userPK(customerID, strings.ToLower(userID)), provisioningSK)
@@ -63,16 +69,18 @@ func (s *Store) SetProvisionedSite(ctx context.Context, customerID, userID, site
 }
 
 // provisioningUpdate is an update of a user's provisioning item (created if absent) that sets the given
-// attributes, bumps its version and stamps it. Callers add a ConditionExpression (with names from provNames and
-// their own values) and put it in a transaction.
+// attributes, bumps its version, stamps it and sets its GSI1 keys. Callers add a ConditionExpression (with names
+// from provNames and their own values) and put it in a transaction.
 func provisioningUpdate(customerID, userID string, at time.Time, set map[string]types.AttributeValue) *types.Update {
 	userID = strings.ToLower(userID)
-	names := map[string]string{"#kind": "type", "#cust": "CustomerID", "#user": "UserID", "#ver": "Version", "#at": "UpdatedAt"}
+	names := map[string]string{"#kind": "type", "#cust": "CustomerID", "#user": "UserID", "#ver": "Version", "#at": "UpdatedAt",
+		"#g1pk": "GSI1PK", "#g1sk": "GSI1SK"}
 	values := map[string]types.AttributeValue{
 		":kind": str("provisioning"), ":cust": str(customerID), ":user": str(userID), ":zero": num(0), ":one": num(1),
-		":at": str(at.UTC().Format(time.RFC3339Nano)),
+		":at": str(at.UTC().Format(time.RFC3339Nano)), ":g1pk": str(provisioningGSI1PK(customerID)),
 	}
-	sets := []string{"#kind = :kind", "#cust = :cust", "#user = :user", "#ver = if_not_exists(#ver, :zero) + :one", "#at = :at"}
+	sets := []string{"#kind = :kind", "#cust = :cust", "#user = :user", "#ver = if_not_exists(#ver, :zero) + :one", "#at = :at",
+		"#g1pk = :g1pk", "#g1sk = :user"}
 	attrs := make([]string, 0, len(set))
 	for a := range set {
 		attrs = append(attrs, a)
@@ -187,6 +195,86 @@ func fillPage[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, key
 	}
 	if out.NextCursor, err = encodeCursor(start); err != nil {
 		return out, err
+	}
+	return out, nil
+}
+
+// managedByConcurrency bounds the updates SetManagedBy runs at once.
+const managedByConcurrency = 8
+
+// SetManagedBy records how Seatwise last changed the licences of the given users (by: domain.ManagedByTemplate,
+// domain.ManagedByUI, or "" to forget it), creating their provisioning items if need be: one update each (only
+// ManagedBy, the version, the stamp and the index keys change; site and number fields are kept), a few at a
+// time. Errors: EInvalid for another value of by; otherwise the first failure, after the other updates ran.
+func (s *Store) SetManagedBy(ctx context.Context, customerID string, userIDs []string, by string, at time.Time) error {
+	switch by {
+	case domain.ManagedByTemplate, domain.ManagedByUI, "":
+	default:
+		return domain.Invalid(map[string]string{"managedBy": "must be template, ui or empty"})
+	}
+	ids := make([]string, 0, len(userIDs))
+	for _, id := range userIDs {
+		if id = strings.ToLower(strings.TrimSpace(id)); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, managedByConcurrency)
+	)
+	for _, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			upd := provisioningUpdate(customerID, id, at, map[string]types.AttributeValue{"ManagedBy": str(by)})
+			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: &s.table, Key: upd.Key, UpdateExpression: upd.UpdateExpression,
+				ExpressionAttributeNames: upd.ExpressionAttributeNames, ExpressionAttributeValues: upd.ExpressionAttributeValues,
+			})
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("set managed-by of %s: %w", id, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// listPageSize is the Limit of the Query pages ProvisioningOf and MonthSnapshots read (tests lower it).
+var listPageSize int32 = 1000
+
+// ProvisioningOf returns every provisioning item of the customer, by lower-case user id: one GSI1 Query
+// (CUSTPROV#<customerId>), paged. The index is eventually consistent: a write of the last moment may be missing.
+func (s *Store) ProvisioningOf(ctx context.Context, customerID string) (map[string]domain.Provisioning, error) {
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: ptr(gsi1), Limit: ptr(listPageSize),
+		KeyConditionExpression:    ptr("GSI1PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(provisioningGSI1PK(customerID))},
+	}
+	out := map[string]domain.Provisioning{}
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		res, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("provisioning of %s: %w", customerID, err)
+		}
+		var items []provisioningItem
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+			return nil, fmt.Errorf("decode provisioning of %s: %w", customerID, err)
+		}
+		for _, it := range items {
+			out[strings.ToLower(it.UserID)] = it.Provisioning
+		}
 	}
 	return out, nil
 }

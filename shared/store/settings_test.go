@@ -15,7 +15,7 @@ func TestSettingsWithOptimisticLocking(t *testing.T) {
 	st := newStore(t)
 	ctx := context.Background()
 	td.Require(t).CmpNoError(st.CreateCustomer(ctx, customer("c1", "7d3c7a6e-1c2b-4f7e-9a51-2f3e8c9b0a11"), "test"))
-	at := time.Now().UTC().Truncate(time.Millisecond)
+	at := time.Now().UTC().Truncate(time.Millisecond).Add(time.Minute) // after the customer's creation, for the audit order
 
 	got, err := st.GetSettings(ctx, "c1")
 	td.Require(t).CmpNoError(err)
