@@ -34,7 +34,7 @@ invoke: rie
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<$(FUNCTIONS)> EVENT=events/<file>.json"; exit 2; }
 	go run ./infra/invoke -fn $(FN) -event $(EVENT)
 
-## bench: the benchmarks of DESIGN §11, one line per figure
+## bench: the benchmarks of DESIGN §11 (lambda, sync, assign, usage, export), one line per figure
 bench: check-moto rie
 	go run ./infra/bench
 

@@ -18,6 +18,7 @@ import { href, parseRoute, type Route } from './router';
 import { errorAlert } from './views/common';
 import { customerView } from './views/customer';
 import { customersView } from './views/customers';
+import { dashboardView } from './views/dashboard';
 import { licencesView } from './views/licences';
 import { signInView } from './views/signin';
 import { userView } from './views/user';
@@ -76,6 +77,11 @@ const app: AppContext = {
   },
 };
 
+/** Whether a hash names no route: the app's root. */
+function isRootHash(hash: string): boolean {
+  return /^#?\/?(\?.*)?$/.test(hash);
+}
+
 /** Goes to a route; re-renders even when the hash is already the target. */
 function go(hash: string): void {
   if (location.hash === hash) void render();
@@ -94,6 +100,7 @@ function navBar(route: Route, me: Me): HTMLElement {
     h(
       'nav',
       { className: 'mainnav', 'aria-label': 'Main' },
+      link('Dashboard', { name: 'dashboard' }, route.name === 'dashboard'),
       link('Customers', { name: 'customers' }, route.name === 'customers' || route.name === 'customer' || route.name === 'user'),
       link('Licences', { name: 'licences' }, route.name === 'licences'),
     ),
@@ -169,8 +176,18 @@ async function render(): Promise<void> {
   }
 
   const me = app.me;
+  // The app's root (no route in the hash) is the dashboard for provider admins, the customers list for the others.
+  if (isRootHash(location.hash) && me.role === 'provider-admin') {
+    history.replaceState(null, '', `${location.pathname}${location.search}#/dashboard`);
+    void render();
+    return;
+  }
   replace(appEl, navBar(route, me), root);
   switch (route.name) {
+    case 'dashboard':
+      document.title = 'Dashboard · Seatwise';
+      dashboardView({ app, root, signal });
+      break;
     case 'customers':
       document.title = 'Customers · Seatwise';
       customersView({ app, root, signal });

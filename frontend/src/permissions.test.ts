@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { can } from './permissions';
+import { can, canEditProviderRules } from './permissions';
 
 describe('can', () => {
   it('hides writes from viewers', () => {
@@ -24,5 +24,21 @@ describe('can', () => {
       expect(can('viewer', a)).toBe(false);
       expect(can(undefined, a)).toBe(false);
     }
+  });
+  it('leaves factor rules and the pool to provider admins; admins refresh', () => {
+    for (const a of ['usage:rules', 'usage:pool'] as const) {
+      expect(can('provider-admin', a)).toBe(true);
+      expect(can('customer-admin', a)).toBe(false);
+      expect(can('viewer', a)).toBe(false);
+    }
+    expect(can('provider-admin', 'usage:refresh')).toBe(true);
+    expect(can('customer-admin', 'usage:refresh')).toBe(true);
+    expect(can('viewer', 'usage:refresh')).toBe(false);
+  });
+  it('lets only a provider admin who sees every customer change the provider’s rules', () => {
+    expect(canEditProviderRules({ role: 'provider-admin', scope: ['*'] })).toBe(true);
+    expect(canEditProviderRules({ role: 'provider-admin', scope: ['c1'] })).toBe(false);
+    expect(canEditProviderRules({ role: 'customer-admin', scope: ['*'] })).toBe(false);
+    expect(canEditProviderRules(null)).toBe(false);
   });
 });

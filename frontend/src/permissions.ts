@@ -6,12 +6,32 @@ import type { Role } from './api/types';
 /**
  * `customer:settings`: change a customer's settings (the sync interval). `licence:edit`: assign, change add-ons,
  * remove, reassign, offboard, apply a template. `template:edit`: create, change and delete templates.
+ * `usage:refresh`: take a customer's usage snapshot now. `usage:rules` and `usage:pool`: change the licence factor
+ * rules and the licence pool, the provider's business (how usage is counted and billed, what was bought); the
+ * provider's own rules need every customer in scope too (canEditProviderRules).
  */
-export type Action = 'customer:create' | 'customer:sync' | 'customer:settings' | 'licence:edit' | 'template:edit';
+export type Action =
+  | 'customer:create'
+  | 'customer:sync'
+  | 'customer:settings'
+  | 'licence:edit'
+  | 'template:edit'
+  | 'usage:refresh'
+  | 'usage:rules'
+  | 'usage:pool';
 
 const allowed: Record<Role, ReadonlySet<Action>> = {
-  'provider-admin': new Set<Action>(['customer:create', 'customer:sync', 'customer:settings', 'licence:edit', 'template:edit']),
-  'customer-admin': new Set<Action>(['customer:sync', 'customer:settings', 'licence:edit', 'template:edit']),
+  'provider-admin': new Set<Action>([
+    'customer:create',
+    'customer:sync',
+    'customer:settings',
+    'licence:edit',
+    'template:edit',
+    'usage:refresh',
+    'usage:rules',
+    'usage:pool',
+  ]),
+  'customer-admin': new Set<Action>(['customer:sync', 'customer:settings', 'licence:edit', 'template:edit', 'usage:refresh']),
   viewer: new Set<Action>(),
 };
 
@@ -20,4 +40,9 @@ export function can(role: string | undefined, action: Action): boolean {
   return role !== undefined && Object.prototype.hasOwnProperty.call(allowed, role)
     ? allowed[role as Role].has(action)
     : false;
+}
+
+/** Whether the signed-in user may change the provider's own factor rules: a provider admin who sees every customer. */
+export function canEditProviderRules(me: { role?: string; scope?: readonly string[] } | null | undefined): boolean {
+  return can(me?.role, 'usage:rules') && (me?.scope ?? []).includes('*');
 }

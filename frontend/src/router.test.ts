@@ -9,6 +9,10 @@ describe('router', () => {
     expect(parseRoute('#/customers')).toEqual({ name: 'customers' });
     expect(parseRoute('#/customers/c%2F1')).toEqual({ name: 'customer', id: 'c/1' });
     expect(parseRoute('#/licences?x=1')).toEqual({ name: 'licences' });
+    expect(parseRoute('#/dashboard')).toEqual({ name: 'dashboard' });
+    expect(parseRoute('#/dashboard?range=90d')).toEqual({ name: 'dashboard' });
+    expect(parseRoute('#/dashboard/x')).toMatchObject({ name: 'notfound' });
+    expect(href({ name: 'dashboard' })).toBe('#/dashboard');
     expect(parseRoute('#/nope')).toEqual({ name: 'notfound', path: '/nope' });
     expect(parseRoute('#/customers/%E0%A4%A')).toMatchObject({ name: 'notfound' });
   });
@@ -20,7 +24,7 @@ describe('router', () => {
     expect(parseRoute('#/customers/c1/syncs')).toEqual({ name: 'customer', id: 'c1', tab: 'syncs' });
     expect(parseRoute('#/customers/c1/templates')).toEqual({ name: 'customer', id: 'c1', tab: 'templates' });
     expect(parseRoute('#/customers/c1/audit')).toEqual({ name: 'customer', id: 'c1', tab: 'audit' });
-    for (const tab of ['staging', 'numbers', 'sites', 'onboard'] as const) {
+    for (const tab of ['usage', 'staging', 'numbers', 'sites', 'onboard'] as const) {
       expect(parseRoute(`#/customers/c1/${tab}`)).toEqual({ name: 'customer', id: 'c1', tab });
       expect(href({ name: 'customer', id: 'c1', tab })).toBe(`#/customers/c1/${tab}`);
       expect(parseRoute(`#/customers/c1/${tab}/x`)).toMatchObject({ name: 'notfound' });
@@ -50,6 +54,8 @@ describe('router', () => {
       { name: 'user', id: 'a', userId: 'u', tab: 'audit' },
       { name: 'customer', id: 'a', tab: 'templates' },
       { name: 'customer', id: 'a', tab: 'audit' },
+      { name: 'customer', id: 'a/b', tab: 'usage' },
+      { name: 'dashboard' },
     ];
     for (const r of routes) expect(parseRoute(href(r))).toEqual(r);
     expect(href({ name: 'customer', id: 'c1', tab: 'users' })).toBe('#/customers/c1/users');

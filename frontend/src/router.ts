@@ -1,18 +1,19 @@
-// A tiny hash router: #/signin, #/customers,
-// #/customers/{id}[/users|/syncs|/templates|/staging|/numbers|/sites|/onboard|/audit],
+// A tiny hash router: #/signin, #/dashboard, #/customers,
+// #/customers/{id}[/users|/usage|/syncs|/templates|/staging|/numbers|/sites|/onboard|/audit],
 // #/customers/{id}/users/{userId}[/properties|/audit],
 // #/licences. A `?query` after the path is left to the view (the users list keeps its search and filters there).
 
 /** Tabs of the customer page; absent in a route means the default, Licences. */
-export type CustomerTab = 'licences' | 'users' | 'syncs' | 'templates' | 'staging' | 'numbers' | 'sites' | 'onboard' | 'audit';
+export type CustomerTab = 'licences' | 'users' | 'usage' | 'syncs' | 'templates' | 'staging' | 'numbers' | 'sites' | 'onboard' | 'audit';
 
 /** The customer sections that are a single page (no sub-path): every tab but Licences and Users. */
-const customerSections: ReadonlySet<string> = new Set(['syncs', 'templates', 'staging', 'numbers', 'sites', 'onboard', 'audit']);
+const customerSections: ReadonlySet<string> = new Set(['usage', 'syncs', 'templates', 'staging', 'numbers', 'sites', 'onboard', 'audit']);
 /** Tabs of the user page; absent means the default, Licences. */
 export type UserTab = 'licences' | 'properties' | 'audit';
 
 export type Route =
   | { name: 'signin' }
+  | { name: 'dashboard' }
   | { name: 'customers' }
   | { name: 'customer'; id: string; tab?: Exclude<CustomerTab, 'licences'> }
   | { name: 'user'; id: string; userId: string; tab?: Exclude<UserTab, 'licences'> }
@@ -35,6 +36,7 @@ export function parseRoute(hash: string): Route {
   const [head, rawId, ...rest] = parts;
   if (head === 'signin' && rawId === undefined) return { name: 'signin' };
   if (head === 'licences' && rawId === undefined) return { name: 'licences' };
+  if (head === 'dashboard' && rawId === undefined) return { name: 'dashboard' };
   if (head === 'customers') {
     if (rawId === undefined) return { name: 'customers' };
     const id = decode(rawId);
@@ -58,6 +60,8 @@ export function href(route: Route): string {
   switch (route.name) {
     case 'signin':
       return '#/signin';
+    case 'dashboard':
+      return '#/dashboard';
     case 'customers':
       return '#/customers';
     case 'customer':

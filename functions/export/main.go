@@ -1,15 +1,20 @@
-// Command export is the month-end export Lambda.
+// Command export is the month-end export Lambda: the schedule's {"action":"month-end"}, a provider's
+// {"action":"month-end","month":"YYYY-MM"}, and the export queue's messages (re-runs the API queued).
 package main
 
 import (
+	"context"
 	"log"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/seatwise/seatwise/shared/config"
 	"github.com/seatwise/seatwise/shared/export"
 	"github.com/seatwise/seatwise/shared/logging"
+	"github.com/seatwise/seatwise/shared/store"
 )
 
 func main() {
@@ -17,6 +22,15 @@ func main() {
 	if err != nil {
 		log.Fatalf("export: %v", err)
 	}
-	r := &export.Runner{Bucket: cfg.ReportsBucket, Now: time.Now, Log: logging.New(cfg.LogLevel)}
-	lambda.Start(r.Handle)
+	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatalf("export: load AWS config: %v", err)
+	}
+	var db store.DynamoAPI = dynamodb.NewFromConfig(awsCfg)
+	if cfg.IsolateTransactions {
+		db = store.TxIsolated(db)
+	}
+	r := export.New(store.New(db, cfg.TableName), s3.NewFromConfig(awsCfg), cfg.ReportsBucket, cfg.Version,
+		logging.New(cfg.LogLevel))
+	lambda.Start(r.HandleEvent)
 }

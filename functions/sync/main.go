@@ -1,4 +1,5 @@
-// Command sync is the sync Lambda: the schedule's fan-out and the jobs-queue worker.
+// Command sync is the sync Lambda: the schedules' fan-outs (due syncs, the daily usage snapshots) and the jobs-queue
+// worker (a customer's sync, its usage snapshot).
 package main
 
 import (

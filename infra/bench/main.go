@@ -2,8 +2,10 @@
 //
 //	bench <benchmark> <metric>=<value><unit> [floor=<value><unit> ratio=<value>]
 //
-// Arguments name the benchmarks to run (lambda, sync, assign); none runs them all. assign.go measures 1,000
-// licence assignments through the licensing bulk path (benchmark assign-1000).
+// Arguments name the benchmarks to run (lambda, sync, assign, usage, export); none runs them all. assign.go measures
+// 1,000 licence assignments through the licensing bulk path (benchmark assign-1000); usage.go the licence usage
+// (factor counts) of a 50,000-user customer (benchmark usage-factors-50k); export.go the month-end export of 1,000
+// customers × 5 sites × 30 daily snapshots (benchmark export-1000).
 //
 // lambda.go measures the Lambda cold start of each function (benchmark lambda-<fn>):
 //   - binary_size: the stripped linux/arm64 bootstrap, as deployed (MB = 10^6 bytes);
@@ -34,9 +36,10 @@ func main() {
 	}
 }
 
-// run runs the benchmarks: all of them, or those named as arguments ("lambda", "sync", "assign"). Each lives in a
-// file of its own (lambda.go: the Lambda cold start; sync.go: the tenant sync at scale; assign.go: bulk licence
-// assignment). One that fails to run does not stop the others.
+// run runs the benchmarks: all of them, or those named as arguments ("lambda", "sync", "assign", "usage", "export").
+// Each lives in a file of its own (lambda.go: the Lambda cold start; sync.go: the tenant sync at scale; assign.go:
+// bulk licence assignment; usage.go: the licence usage audit at scale; export.go: the month-end export at scale).
+// One that fails to run does not stop the others.
 func run(ctx context.Context) error {
 	root, err := localaws.RepoRoot()
 	if err != nil {
@@ -49,6 +52,8 @@ func run(ctx context.Context) error {
 		{"lambda", benchLambda},
 		{"sync", benchSync},
 		{"assign", benchAssign},
+		{"usage", benchUsage},
+		{"export", benchExport},
 	}
 	want := map[string]bool{}
 	for _, a := range os.Args[1:] {
@@ -69,7 +74,7 @@ func run(ctx context.Context) error {
 		}
 	}
 	for name := range want {
-		errs = append(errs, fmt.Errorf("unknown benchmark %q (want lambda, sync or assign)", name))
+		errs = append(errs, fmt.Errorf("unknown benchmark %q (want lambda, sync, assign, usage or export)", name))
 	}
 	return errors.Join(errs...)
 }

@@ -248,13 +248,16 @@ func addLocalRoutes(e *echo.Echo, issuer *devauth.Issuer, dist string) {
 	e.GET("/*", spa)
 }
 
-// tickSchedules runs the EventBridge schedules locally: the sync fan-out every SyncEvery, and the month-end export
+// tickSchedules runs the EventBridge schedules locally: the sync fan-out every SyncEvery, the usage snapshots'
+// fan-out at 00:30 UTC every day (the snapshot jobs then run on the jobs queue's poller), and the month-end export
 // at the last minutes of each month (UTC).
 func tickSchedules(ctx context.Context, o Options, a *app.App, exp *export.Runner) {
 	syncTick := time.NewTicker(o.SyncEvery)
 	defer syncTick.Stop()
 	for {
-		monthEnd := time.Until(nextMonthEnd(time.Now().UTC()))
+		now := time.Now().UTC()
+		monthEnd := time.Until(nextMonthEnd(now))
+		snapshots := time.Until(nextDaily(now, 0, 30))
 		select {
 		case <-ctx.Done():
 			return
@@ -262,12 +265,26 @@ func tickSchedules(ctx context.Context, o Options, a *app.App, exp *export.Runne
 			if _, err := a.Sync.EnqueueDue(ctx); err != nil {
 				o.Log.Error("scheduled sync fan-out failed", "err", err)
 			}
+		case <-time.After(snapshots):
+			if _, err := a.Usage.SnapshotAll(ctx); err != nil {
+				o.Log.Error("scheduled usage snapshots fan-out failed", "err", err)
+			}
 		case <-time.After(monthEnd):
 			if _, err := exp.Handle(ctx, export.Request{Action: "month-end"}); err != nil {
 				o.Log.Error("scheduled export failed", "err", err)
 			}
 		}
 	}
+}
+
+// nextDaily is the next hour:minute UTC after now (the template's cron(minute hour * * ? *)).
+func nextDaily(now time.Time, hour, minute int) time.Time {
+	now = now.UTC()
+	at := time.Date(now.Year(), now.Month(), now.Day(), hour, minute, 0, 0, time.UTC)
+	if !at.After(now) {
+		at = at.AddDate(0, 0, 1)
+	}
+	return at
 }
 
 // nextMonthEnd is 23:55 UTC on the last day of now's month, or of the next month once that has passed (the

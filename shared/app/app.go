@@ -30,6 +30,7 @@ import (
 	"github.com/seatwise/seatwise/shared/staging"
 	"github.com/seatwise/seatwise/shared/store"
 	"github.com/seatwise/seatwise/shared/tenantsync"
+	"github.com/seatwise/seatwise/shared/usageaudit"
 )
 
 // App is a wired Seatwise.
@@ -49,6 +50,9 @@ type App struct {
 	Numbers *numbers.Service
 	// Staging stages newly licensed users and provisions them once Teams knows them (the staging queue's consumer).
 	Staging *staging.Service
+	// Usage is the licence usage audit; its daily snapshots run as jobs on the jobs queue, which the sync function
+	// consumes (Sync.Handlers, Sync.Actions).
+	Usage *usageaudit.Service
 }
 
 // FromEnv reads the configuration (failing when a setting in need is missing) and wires the parts. It makes no
@@ -70,6 +74,7 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 	st := store.New(db, cfg.TableName)
 	lg := &lazyGraph{cfg: cfg, secrets: secretsmanager.NewFromConfig(awsCfg)}
 	sqsClient := sqs.NewFromConfig(awsCfg)
+	jobs := queue.NewSender(sqsClient, cfg.JobsQueueURL)
 	a := &App{
 		Config: cfg,
 		AWS:    awsCfg,
@@ -78,9 +83,10 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 		Sync: &tenantsync.Service{
 			Store: st,
 			Graph: lg,
-			Jobs:  queue.NewSender(sqsClient, cfg.JobsQueueURL),
+			Jobs:  jobs,
 			Log:   log,
 		},
+		Usage:     &usageaudit.Service{Store: st, Jobs: jobs, Log: log},
 		Sites:     &sites.Service{Store: st},
 		Numbers:   &numbers.Service{Store: st, Graph: lg, Log: log},
 		Licensing: &licensing.Service{Store: st, Graph: lg, Log: log},
@@ -94,13 +100,24 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 	a.Licensing.Staging, a.Licensing.Numbers, a.Licensing.UsageLocations = a.Staging, a.Numbers, a.Sites
 	bulk.Staging = a.Staging
 	a.Sync.Staging = a.Staging
+	// The sync function runs the usage audit's daily fan-out (its schedule's {"action":"snapshot-all"}) and the
+	// snapshot jobs it queues.
+	a.Sync.Handlers = map[string]tenantsync.JobHandler{queue.TypeSnapshot: a.Usage.HandleJob}
+	a.Sync.Actions = map[string]tenantsync.ActionHandler{"snapshot-all": func(ctx context.Context) (any, error) {
+		n, err := a.Usage.SnapshotAll(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]int{"enqueued": n}, nil
+	}}
 	return a, nil
 }
 
 // API returns the HTTP API, authenticating requests with claims.
 func (a *App) API(claims httpapi.ClaimsFunc) *echo.Echo {
 	return httpapi.New(httpapi.Deps{Store: a.Store, Sync: a.Sync, Claims: claims, Version: a.Config.Version, Log: a.Log,
-		Licensing: a.Licensing, Templates: a.Templates, Sites: a.Sites, Numbers: a.Numbers, Staging: a.Staging})
+		Licensing: a.Licensing, Templates: a.Templates, Sites: a.Sites, Numbers: a.Numbers, Staging: a.Staging,
+		Usage: a.Usage})
 }
 
 // SecretsAPI is the part of the Secrets Manager client the app uses.

@@ -165,6 +165,8 @@ type File struct {
 	Rows []Row
 	// Problems are the problems of the rows, by row; empty when every row is valid.
 	Problems []Problem
+	// Unlisted counts the problems beyond Options.MaxProblems: not in Problems but summed up in its last entry.
+	Unlisted int
 }
 
 // ValidRows returns the rows without problems.
@@ -612,6 +614,7 @@ func (p *parser) finish() *File {
 		return cmp.Or(a.Row-b.Row, pos[a.Column]-pos[b.Column])
 	})
 	if p.more > 0 {
+		f.Unlisted = p.more
 		f.Problems = append(f.Problems, Problem{Row: p.firstMore, Message: fmt.Sprintf(
 			"and %s more %s, not listed (the first in row %d): put these right and upload the file again",
 			thousands(p.more), plural(p.more, "problem", "problems"), p.firstMore)})

@@ -29,6 +29,7 @@ import (
 	"github.com/seatwise/seatwise/shared/staging"
 	"github.com/seatwise/seatwise/shared/store"
 	"github.com/seatwise/seatwise/shared/tenantsync"
+	"github.com/seatwise/seatwise/shared/usageaudit"
 )
 
 // testAPI is the API over a real store (DynamoDB in moto) and real queues, with locally signed tokens.
@@ -62,6 +63,7 @@ func newTestAPI(t *testing.T) *testAPI {
 		Numbers:   nums,
 		Staging: &staging.Service{Store: st, Graph: noGraph{}, Licensing: &licensing.Service{Store: st}, Numbers: nums,
 			Queue: queue.NewSender(sqsClient, stack.StagingQueueURL)},
+		Usage: &usageaudit.Service{Store: st, Jobs: queue.NewSender(sqsClient, stack.JobsQueueURL)},
 	}
 	return &testAPI{TestAPI: tdhttp.NewTestAPI(t, New(deps)), store: st, tokens: tokens, sqs: sqsClient, stack: stack,
 		api: &api{Deps: deps}}
@@ -187,7 +189,10 @@ func TestSyncNowQueuesAJob(t *testing.T) {
 const authNumber = "+441632960001"
 
 // TestAuthorization checks every route × role × scope: no token → 401; a customer outside the scope → 404; a
-// role below the route's → 403; otherwise the route runs.
+// role below the route's → 403; a route that changes every customer (policy all) without a scope of every
+// customer → 403; otherwise the route runs. (The routes without a customer in the path that read customers' data,
+// GET /usage/history and GET /alerts, run for every caller and answer for the caller's scope: usage_test.go checks
+// what each scope sees.)
 func TestAuthorization(t *testing.T) {
 	ta := newTestAPI(t)
 	own := ta.createCustomer("Own", tenantA)
@@ -231,6 +236,8 @@ func TestAuthorization(t *testing.T) {
 					case scoped && scopeName == "own" && target == "other":
 						resp.CmpStatus(http.StatusNotFound)
 					case !role.AtLeast(r.policy.min):
+						resp.CmpStatus(http.StatusForbidden)
+					case r.policy.all && scopeName != "all":
 						resp.CmpStatus(http.StatusForbidden)
 					default:
 						resp.CmpStatus(td.Not(td.Any(401, 403, 404)))

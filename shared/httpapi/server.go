@@ -19,6 +19,7 @@ import (
 	"github.com/seatwise/seatwise/shared/sites"
 	"github.com/seatwise/seatwise/shared/staging"
 	"github.com/seatwise/seatwise/shared/store"
+	"github.com/seatwise/seatwise/shared/usageaudit"
 )
 
 // Store is the state the API reads and writes.
@@ -69,15 +70,21 @@ type Deps struct {
 	Numbers *numbers.Service
 	// Staging stages users, checks them at once, takes them out of staging and onboards users.
 	Staging *staging.Service
+	// Usage is the licence usage audit: factor rules, current usage and drill-down, the licence pool, snapshots,
+	// history and alerts.
+	Usage *usageaudit.Service
 }
 
 // api holds the dependencies of the handlers.
 type api struct{ Deps }
 
-// policy says who may call a route. Routes with an :id parameter are also limited to the caller's scope.
+// policy says who may call a route. Routes with an :id parameter are also limited to the caller's scope; a route
+// that changes what every customer gets (all) needs a caller who sees every customer. Routes without :id that read
+// customers' data filter it by the caller's scope themselves.
 type policy struct {
 	public bool
 	min    auth.Role
+	all    bool
 }
 
 type route struct {
@@ -92,6 +99,8 @@ const Prefix = "/api/v1"
 func (a *api) routes() []route {
 	read := policy{min: auth.Viewer}
 	write := policy{min: auth.CustomerAdmin}
+	// The provider's business: licence factor rules (how usage is counted and billed) and the purchased pool.
+	provider := policy{min: auth.ProviderAdmin}
 	return []route{
 		{http.MethodGet, "/health", policy{public: true}, a.health},
 		{http.MethodGet, "/openapi.yaml", read, serveOpenAPI},
@@ -137,7 +146,21 @@ func (a *api) routes() []route {
 		{http.MethodDelete, "/customers/:id/staging/:userId", write, a.removeStaging},
 		{http.MethodPost, "/customers/:id/staging/:userId/check", write, a.checkStaging},
 		{http.MethodPost, "/customers/:id/onboarding", write, a.onboard},
+		{http.MethodGet, "/customers/:id/factors", read, a.getCustomerFactors},
+		{http.MethodPut, "/customers/:id/factors", provider, a.saveCustomerFactors},
+		{http.MethodDelete, "/customers/:id/factors", provider, a.resetCustomerFactors},
+		{http.MethodPost, "/customers/:id/factors/preview", provider, a.previewFactors},
+		{http.MethodGet, "/customers/:id/usage", read, a.getUsage},
+		{http.MethodGet, "/customers/:id/usage/users", read, a.listUsageUsers},
+		{http.MethodGet, "/customers/:id/pool", read, a.getPool},
+		{http.MethodPut, "/customers/:id/pool", provider, a.savePool},
+		{http.MethodGet, "/customers/:id/snapshots", read, a.listSnapshots},
+		{http.MethodPost, "/customers/:id/snapshots", write, a.takeSnapshot},
 		{http.MethodGet, "/skus", read, a.listSKUs},
+		{http.MethodGet, "/factors", read, a.getProviderFactors},
+		{http.MethodPut, "/factors", policy{min: auth.ProviderAdmin, all: true}, a.saveProviderFactors},
+		{http.MethodGet, "/usage/history", read, a.usageHistory},
+		{http.MethodGet, "/alerts", read, a.listAlerts},
 	}
 }
 
@@ -180,6 +203,9 @@ func (a *api) authorize(p policy) echo.MiddlewareFunc {
 			}
 			if !pr.Role.AtLeast(p.min) {
 				return domain.Errorf(domain.EForbidden, "the %s role cannot do this (needs %s)", pr.Role, p.min)
+			}
+			if p.all && !pr.AllScope() {
+				return domain.Errorf(domain.EForbidden, "this changes every customer: it needs a scope of every customer (*)")
 			}
 			c.SetRequest(c.Request().WithContext(auth.WithPrincipal(c.Request().Context(), pr)))
 			return next(c)

@@ -48,7 +48,7 @@ func TestEventSamples(t *testing.T) {
 	}
 	td.Cmp(t, names, td.SuperBagOf(
 		"api-health.json", "api-list-customers.json", "api-create-customer.json",
-		"sync-schedule.json", "sync-jobs-sqs.json", "staging-sqs.json",
+		"sync-schedule.json", "sync-snapshot-all.json", "sync-jobs-sqs.json", "staging-sqs.json",
 		"export-month-end.json", "export-month.json",
 	))
 
@@ -96,7 +96,7 @@ func TestEventSamples(t *testing.T) {
 					Month  string `json:"month,omitempty"`
 				}
 				decodeStrict(t, f, &ev)
-				td.Cmp(t, ev.Action, td.Any("enqueue-due", "month-end"))
+				td.Cmp(t, ev.Action, td.Any("enqueue-due", "snapshot-all", "month-end"))
 			}
 		})
 	}

@@ -20,6 +20,8 @@ var _ SQSAPI = (*sqs.Client)(nil)
 // Message types on the jobs queue.
 const (
 	TypeSync = "sync"
+	// TypeSnapshot takes a customer's daily licence usage snapshot (usageaudit; the sync function runs it).
+	TypeSnapshot = "snapshot"
 )
 
 // Job is a message on the jobs queue.

@@ -250,8 +250,10 @@ func (s *Store) SetManagedBy(ctx context.Context, customerID string, userIDs []s
 	return nil
 }
 
-// listPageSize is the Limit of the Query pages ProvisioningOf and MonthSnapshots read (tests lower it).
-var listPageSize int32 = 1000
+// listPageSize is the Limit of the Query pages EachUser, ProvisioningOf and MonthSnapshots read (DynamoDB ends a
+// page at 1 MB first; moto does not, and reads its whole table per Query, so fewer pages matter locally; tests
+// lower it).
+var listPageSize int32 = 5000
 
 // ProvisioningOf returns every provisioning item of the customer, by lower-case user id: one GSI1 Query
 // (CUSTPROV#<customerId>), paged. The index is eventually consistent: a write of the last moment may be missing.

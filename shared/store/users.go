@@ -619,3 +619,32 @@ func (s *Store) countables(ctx context.Context, customerID string, ids []string)
 		})
 	return out, err
 }
+
+// EachUser streams the customer's active users in pages (one GSI1 Query, up to listPageSize users per page, fewer
+// when DynamoDB's 1 MB page limit comes first), for computations over every user that keep no per-user state.
+func (s *Store) EachUser(ctx context.Context, customerID string, fn func([]domain.User) error) error {
+	in := byName(customerID, "")
+	in.TableName, in.Limit = &s.table, ptr(listPageSize)
+	in.FilterExpression = ptr("#status = :active")
+	in.ExpressionAttributeNames = map[string]string{"#status": "Status"}
+	in.ExpressionAttributeValues[":active"] = str(domain.UserActive)
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		res, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("users of %s: %w", customerID, err)
+		}
+		var items []userItem
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+			return fmt.Errorf("decode users of %s: %w", customerID, err)
+		}
+		users := make([]domain.User, len(items))
+		for i, it := range items {
+			users[i] = it.User
+		}
+		if err := fn(users); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,7 +99,21 @@ type Service struct {
 	Reserve time.Duration
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Handlers run the jobs-queue messages of types other than queue.TypeSync, by type: the sync function is the
+	// jobs queue's consumer, and other parts queue their own jobs on it (the app routes queue.TypeSnapshot to the
+	// usage audit). A handler's error makes the message retried, as a failed sync's does; a message of a type with
+	// no handler fails.
+	Handlers map[string]JobHandler
+	// Actions run the scheduled invocations {"action": name} other than "enqueue-due", by name (the app routes
+	// "snapshot-all" to the usage audit's daily fan-out); what a handler returns is the invocation's answer.
+	Actions map[string]ActionHandler
 }
+
+// JobHandler runs one jobs-queue message (see Service.Handlers).
+type JobHandler func(ctx context.Context, job queue.Job) error
+
+// ActionHandler runs one scheduled invocation (see Service.Actions).
+type ActionHandler func(ctx context.Context) (any, error)
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -494,8 +510,8 @@ type Action struct {
 	Action string `json:"action"`
 }
 
-// HandleEvent is the sync function's entry point: an SQS batch from the jobs queue, or the schedule's
-// {"action":"enqueue-due"}.
+// HandleEvent is the sync function's entry point: an SQS batch from the jobs queue, the schedule's
+// {"action":"enqueue-due"}, or another schedule's {"action": name} of Actions.
 func (s *Service) HandleEvent(ctx context.Context, payload json.RawMessage) (any, error) {
 	var probe struct {
 		Records []json.RawMessage `json:"Records"`
@@ -517,8 +533,11 @@ func (s *Service) HandleEvent(ctx context.Context, payload json.RawMessage) (any
 			return nil, err
 		}
 		return map[string]int{"enqueued": n}, nil
+	case probe.Action != "" && s.Actions[probe.Action] != nil:
+		return s.Actions[probe.Action](ctx)
 	default:
-		return nil, fmt.Errorf("sync: unknown event (want an SQS batch or {\"action\":\"enqueue-due\"}): %.200s", payload)
+		return nil, fmt.Errorf("sync: unknown event (want an SQS batch or {\"action\":\"enqueue-due\"}, or an action of %v): %.200s",
+			slices.Sorted(maps.Keys(s.Actions)), payload)
 	}
 }
 
@@ -549,6 +568,9 @@ func (s *Service) handleJob(ctx context.Context, body string) error {
 		}
 		return err
 	default:
+		if h := s.Handlers[job.Type]; h != nil {
+			return h(ctx, job)
+		}
 		return fmt.Errorf("unknown job type %q", job.Type)
 	}
 }

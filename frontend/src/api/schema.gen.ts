@@ -587,6 +587,124 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{id}/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The licence factor rules that count the customer's licensed users: the customer's own (scope customer) or, when it has none, the provider's (inherited, scope provider), or the defaults when the provider has saved none (version 0). */
+        get: operations["getCustomerFactorRules"];
+        /** @description Gives the customer its own rules, which replace the provider's whole list for it (provider admins only). version is the version of the customer's own rules the caller read: 0 while it inherits the provider's. Rules are validated (every problem named by its path, e.g. rules[0].criteria[1].pattern for a bad regular expression); a rule without an id gets one from its name. 409 when someone else saved since. Audited. */
+        put: operations["saveCustomerFactorRules"];
+        post?: never;
+        /** @description Drops the customer's own rules if they are still at the version the caller read: the customer goes back to the provider's (provider admins only). Audited. */
+        delete: operations["resetCustomerFactorRules"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/factors/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Counts the customer's users with these rules, as GET usage would after saving them; nothing is saved (provider admins only). Rules are validated as on PUT (ids are optional). */
+        post: operations["previewFactorRules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's licence usage now, from the last sync: acquired (the pool) vs currently licensed, each factor's count (every licensed user counted once, by the first enabled rule that matches), per SKU and per site. */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/usage/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The users counted under one factor (drill-down), ordered by user id: the licensed users whom the rule is the first enabled one to match, with the customer's current rules. rule=unmatched lists the licensed users no rule counts. */
+        get: operations["listUsageUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/pool": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The licences the provider bought for the customer (acquired seats per SKU) and when unused seats raise an alert (version 0 with the defaults while none was saved). */
+        get: operations["getPool"];
+        /** @description Replaces the pool if it is still at the version the caller read (0 while none was saved); otherwise 409 (provider admins only). Audited. */
+        put: operations["savePool"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's daily usage snapshots (or one site's) between two dates, inclusive, oldest first. Without from and to: the last 30 days. */
+        get: operations["listSnapshots"];
+        put?: never;
+        /** @description Refresh: computes today's (UTC) snapshots now, replacing any taken earlier today: the whole customer, each of its sites and, when some users are placed on no site, those (siteId "-none-"); then the customer's alerts. */
+        post: operations["takeSnapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/skus": {
         parameters: {
             query?: never;
@@ -596,6 +714,58 @@ export interface paths {
         };
         /** @description Licences across the customers in the caller's scope, ordered by SKU id then customer. */
         get: operations["listSkus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The provider's licence factor rules, which every customer without its own uses (the defaults, version 0, until saved). */
+        get: operations["getProviderFactorRules"];
+        /** @description Replaces the provider's rules if they are still at the version the caller read (0 while the defaults are in use); otherwise 409 (provider admins only). Validated as for a customer. Audited. */
+        put: operations["saveProviderFactorRules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/usage/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Daily usage across the caller's customers between two dates, inclusive, oldest first (without from and to: the last 30 days): the provider's daily totals for a caller who sees every customer, else the sum of their customers' snapshots. A day without any snapshot is absent. */
+        get: operations["usageHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The current alerts of the caller's customers (unused seats, overused SKUs, licence assignment errors, staging failures), as computed by each customer's last snapshot; each links to what it is about. */
+        get: operations["listAlerts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1192,6 +1362,208 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        /** @description Matches one user attribute against a regular expression (Go RE2 syntax), case-insensitively and against the whole value ("Sales" matches "sales", not "Sales UK": write "Sales.*"). An empty pattern matches an empty value (numberType "" = users without a number). List fields (sku, group) hold when any element matches. */
+        FactorCriterion: {
+            /**
+             * @description sku is the part number of each licence held (e.g. ENTERPRISEPACK); group the id of each group a licence is inherited from; numberType directRouting, operatorConnect, callingPlan or ""; number E.164; site the id of the site the user is placed on; accountType user, resourceAccount, guest, sfbOnPremUser or unknown; accountEnabled "true" or "false"
+             * @enum {string}
+             */
+            field: "userPrincipalName" | "displayName" | "mail" | "department" | "city" | "office" | "usageLocation" | "country" | "sku" | "group" | "numberType" | "number" | "extension" | "site" | "accountType" | "accountEnabled";
+            pattern: string;
+        };
+        /** @description One licence factor: a category of licensed users. A rule matches a user when its managedBy matches and every criterion does; a rule with neither matches every licensed user (a catch-all, last). */
+        FactorRule: {
+            /** @description Stable across renames (history and drill-down refer to it) */
+            id: string;
+            name: string;
+            /** @description A disabled rule counts nobody (it is kept */
+            enabled: boolean;
+            criteria: components["schemas"]["FactorCriterion"][];
+            /**
+             * @description How Seatwise last managed the user's licences: "" any, template, ui (by hand), none (never)
+             * @enum {string}
+             */
+            managedBy: "" | "template" | "ui" | "none";
+        };
+        FactorRuleInput: {
+            /** @description Keep the id of an existing rule; a new rule without one gets one from its name */
+            id?: string;
+            /** @description Unique in the list */
+            name: string;
+            enabled: boolean;
+            /** @description All must match (none = any user); alternatives go inside one pattern ("directRouting|operatorConnect") */
+            criteria?: components["schemas"]["FactorCriterion"][];
+            /**
+             * @default
+             * @enum {string}
+             */
+            managedBy: "" | "template" | "ui" | "none";
+        };
+        FactorRulesUpdate: {
+            /** @description In order: the first enabled rule that matches a user counts them */
+            rules: components["schemas"]["FactorRuleInput"][];
+            /** @description The version the caller read (0 while none of this scope was saved) */
+            version: number;
+        };
+        FactorRulesPreview: {
+            rules: components["schemas"]["FactorRuleInput"][];
+        };
+        RulesView: {
+            rules: components["schemas"]["FactorRule"][];
+            /** @description The version of the rules of this scope, to send back on PUT (a customer that inherits the provider's: 0; the provider's defaults: 0) */
+            version: number;
+            /** @description The customer has no rules of its own and uses the provider's */
+            inherited: boolean;
+            /**
+             * @description Whose rules these are
+             * @enum {string}
+             */
+            scope: "provider" | "customer";
+        };
+        FactorCount: {
+            ruleId: string;
+            name: string;
+            enabled: boolean;
+            /** @description Licensed users this rule is the first enabled one to match (0 when disabled) */
+            count: number;
+        };
+        Usage: {
+            /** @description Users (not removed) holding at least one licence */
+            licensed: number;
+            /** @description Licensed users no enabled rule matches */
+            unmatched: number;
+            /** @description One per rule */
+            factors: components["schemas"]["FactorCount"][];
+            /** @description Licensed users holding each SKU, by part number (a user holding two counts under both) */
+            bySku: {
+                [key: string]: number;
+            };
+        };
+        /** @description The usage of the users of one site: the site Seatwise provisioned them on, else the one the placement criteria choose; users placed on no site are under siteId "-none-" (named Unplaced). The sites' figures add up to the customer's. */
+        SiteUsage: {
+            /** @description A site id, or "-none-" for the users placed on no site */
+            siteId: string;
+            siteName: string;
+            /** @description Active users of the site */
+            users: number;
+            usage: components["schemas"]["Usage"];
+            /** @description The SKUs the site's users hold (assigned only; enabled, consumed and acquired are 0) */
+            skus: components["schemas"]["SnapshotSKU"][];
+        };
+        Current: {
+            usage: components["schemas"]["Usage"];
+            /** @description Active users */
+            users: number;
+            /** @description The seats the provider bought (the sum of the pool) */
+            acquired: number;
+            /** @description Acquired seats by skuId */
+            acquiredBySku: {
+                [key: string]: number;
+            };
+            /** @description The customer's SKUs (subscribed, held by its users or in its pool), by part number: Graph's enabled and consumed units, the acquired seats, the users holding each */
+            skus: components["schemas"]["SnapshotSKU"][];
+            /** @description In the sites' order */
+            sites: components["schemas"]["SiteUsage"][];
+            /** @description The version of the rules counted with (0 = the defaults */
+            rulesVersion: number;
+            /** Format: date-time */
+            computedAt: string;
+        };
+        SnapshotSKU: {
+            skuId: string;
+            partNumber: string;
+            name: string;
+            /** @description Graph's prepaid units (the customer's; 0 for a site) */
+            enabled: number;
+            /** @description Graph's consumed units (the customer's; 0 for a site) */
+            consumed: number;
+            /** @description The pool's seats (the customer's; 0 for a site or when not entered) */
+            acquired: number;
+            /** @description Users in scope holding it */
+            assigned: number;
+        };
+        Snapshot: {
+            customerId: string;
+            customerName: string;
+            publicSector: boolean;
+            /** @description "" = the whole customer; "-none-" = its users placed on no site */
+            siteId: string;
+            siteName: string;
+            /**
+             * Format: date
+             * @description The UTC day
+             */
+            date: string;
+            /** Format: date-time */
+            takenAt: string;
+            /** @description Active users in scope */
+            users: number;
+            licensed: number;
+            unmatched: number;
+            factors: components["schemas"]["FactorCount"][];
+            skus: components["schemas"]["SnapshotSKU"][];
+            rulesVersion: number;
+        };
+        /** @description One day's usage summed over customers (their customer-level snapshots). */
+        HistoryPoint: {
+            /** Format: date */
+            date: string;
+            /** @description Customers with a snapshot that day */
+            customers: number;
+            users: number;
+            licensed: number;
+            unmatched: number;
+            /** @description Counts by factor name */
+            factors: {
+                [key: string]: number;
+            };
+            /** @description By part number (enabled, consumed, acquired and assigned summed; skuId and name of one of them) */
+            skus: {
+                [key: string]: components["schemas"]["SnapshotSKU"];
+            };
+        };
+        LicencePool: {
+            customerId: string;
+            /** @description Purchased seats by skuId (a SKU absent = not entered) */
+            acquired: {
+                [key: string]: number;
+            };
+            /** @description An unused-seats alert needs at least this many seats available… */
+            unusedThreshold: number;
+            /** @description …on each of this many last daily snapshots */
+            unusedDays: number;
+            /** @description 0 while none was saved (the defaults) */
+            version: number;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        LicencePoolUpdate: {
+            /** @description Purchased seats by skuId, for the customer's SKUs only (the whole map: a SKU left out is not entered) */
+            acquired: {
+                [key: string]: number;
+            };
+            /** @description 0 = the default, 5 */
+            unusedThreshold: number;
+            /** @description 0 = the default, 7 */
+            unusedDays: number;
+            /** @description The version the caller read (0 while none was saved) */
+            version: number;
+        };
+        Alert: {
+            customerId: string;
+            customerName: string;
+            /** @enum {string} */
+            kind: "unused" | "overused" | "licence_errors" | "staging_failed";
+            skuId?: string;
+            partNumber?: string;
+            /** @description Seats unused or overused */
+            count: number;
+            /** Format: date-time */
+            since?: string;
+            message: string;
+            /** @description The SPA route of what it is about, e.g. "#/customers/c1/licences" */
+            link: string;
+        };
     };
     responses: {
         /** @description An error. */
@@ -1226,6 +1598,10 @@ export interface components {
         number: string;
         /** @description The version the caller read. */
         version: number;
+        /** @description The first day (YYYY-MM-DD, UTC), at most 400 days before to; 29 days before to when absent. */
+        from: string;
+        /** @description The last day (YYYY-MM-DD, UTC), not before from; today when absent. */
+        to: string;
     };
     requestBodies: never;
     headers: never;
@@ -2580,6 +2956,296 @@ export interface operations {
             409: components["responses"]["Error"];
         };
     };
+    getCustomerFactorRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesView"];
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    saveCustomerFactorRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FactorRulesUpdate"];
+            };
+        };
+        responses: {
+            /** @description The customer's rules, at their new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesView"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    resetCustomerFactorRules: {
+        parameters: {
+            query: {
+                /** @description The version the caller read. */
+                version: components["parameters"]["version"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules the customer now has (the provider's, inherited). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesView"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    previewFactorRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FactorRulesPreview"];
+            };
+        };
+        responses: {
+            /** @description The usage the rules would give. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Current"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The usage. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Current"];
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listUsageUsers: {
+        parameters: {
+            query: {
+                /** @description A rule id of the customer's rules, or "unmatched". */
+                rule: string;
+                /** @description The nextCursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["User"][];
+                        nextCursor: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    getPool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pool. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicencePool"];
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    savePool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LicencePoolUpdate"];
+            };
+        };
+        responses: {
+            /** @description The pool, at its new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicencePool"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    listSnapshots: {
+        parameters: {
+            query?: {
+                /** @description The first day (YYYY-MM-DD, UTC), at most 400 days before to; 29 days before to when absent. */
+                from?: components["parameters"]["from"];
+                /** @description The last day (YYYY-MM-DD, UTC), not before from; today when absent. */
+                to?: components["parameters"]["to"];
+                /** @description A site of the customer, "-none-" for its users placed on no site ("" or absent = the whole customer) */
+                siteId?: string;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The snapshots. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Snapshot"][];
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    takeSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Today's snapshots, the customer's first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Snapshot"][];
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
     listSkus: {
         parameters: {
             query?: {
@@ -2606,6 +3272,107 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+        };
+    };
+    getProviderFactorRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesView"];
+                };
+            };
+            401: components["responses"]["Error"];
+        };
+    };
+    saveProviderFactorRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FactorRulesUpdate"];
+            };
+        };
+        responses: {
+            /** @description The provider's rules, at their new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesView"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    usageHistory: {
+        parameters: {
+            query?: {
+                /** @description The first day (YYYY-MM-DD, UTC), at most 400 days before to; 29 days before to when absent. */
+                from?: components["parameters"]["from"];
+                /** @description The last day (YYYY-MM-DD, UTC), not before from; today when absent. */
+                to?: components["parameters"]["to"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One point per day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["HistoryPoint"][];
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alerts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Alert"][];
+                    };
+                };
+            };
             401: components["responses"]["Error"];
         };
     };

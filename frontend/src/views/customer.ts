@@ -1,5 +1,5 @@
 // Customer page: tenant and sync panel (status, counts, licence errors by type, interval, "Sync now" with polling),
-// then tabs: Licences | Users | Staging | Numbers | Sites & settings | Templates | Sync history | Audit log; and the
+// then tabs: Licences | Users | Usage | Staging | Numbers | Sites & settings | Templates | Sync history | Audit log; and the
 // "Onboard users" action, whose form opens in place of a tab.
 
 import { toApiError } from '../api/client';
@@ -19,6 +19,7 @@ import { sitesPanel } from './sites';
 import { stagingPanel } from './staging';
 import { syncHistoryPanel } from './syncs';
 import { templatesPanel } from './templates';
+import { usagePanel } from './usage';
 import { lastUsersHash, usersPanel } from './users';
 
 /** How often the sync state is polled after "Sync now". */
@@ -60,6 +61,7 @@ export function customerView(props: ViewProps, id: string, tab: CustomerTab = 'l
       { id: 'licences', label: 'Licences', href: href({ name: 'customer', id }) },
       // The users tab keeps the search and filters of the last visit (they live in the hash).
       { id: 'users', label: 'Users', href: lastUsersHash(id) },
+      { id: 'usage', label: 'Usage', href: href({ name: 'customer', id, tab: 'usage' }) },
       { id: 'staging', label: 'Staging', href: href({ name: 'customer', id, tab: 'staging' }) },
       { id: 'numbers', label: 'Numbers', href: href({ name: 'customer', id, tab: 'numbers' }) },
       { id: 'sites', label: 'Sites & settings', href: href({ name: 'customer', id, tab: 'sites' }) },
@@ -74,6 +76,7 @@ export function customerView(props: ViewProps, id: string, tab: CustomerTab = 'l
   const panels: Record<CustomerTab, () => Panel> = {
     licences: () => licencesPanel(props, id),
     users: () => usersPanel(props, id, parseListState(location.hash)),
+    usage: () => usagePanel(props, id),
     syncs: () => syncHistoryPanel(props, id),
     templates: () => templatesPanel(props, id),
     staging: () => stagingPanel(props, id),
