@@ -14,10 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/labstack/echo/v4"
 
+	"github.com/seatwise/seatwise/shared/bulkjob"
 	"github.com/seatwise/seatwise/shared/config"
 	"github.com/seatwise/seatwise/shared/domain"
 	"github.com/seatwise/seatwise/shared/graph"
@@ -48,6 +50,8 @@ type App struct {
 	Sites *sites.Service
 	// Numbers manages the number inventory and assigns numbers through Graph.
 	Numbers *numbers.Service
+	// Bulk validates, previews and applies mass-configuration files (the jobs queue runs them).
+	Bulk *bulkjob.Service
 	// Staging stages newly licensed users and provisions them once Teams knows them (the staging queue's consumer).
 	Staging *staging.Service
 	// Usage is the licence usage audit; its daily snapshots run as jobs on the jobs queue, which the sync function
@@ -102,7 +106,16 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 	a.Sync.Staging = a.Staging
 	// The sync function runs the usage audit's daily fan-out (its schedule's {"action":"snapshot-all"}) and the
 	// snapshot jobs it queues.
-	a.Sync.Handlers = map[string]tenantsync.JobHandler{queue.TypeSnapshot: a.Usage.HandleJob}
+	s3c := s3.NewFromConfig(awsCfg)
+	a.Bulk = &bulkjob.Service{Store: st, Licensing: bulk, Numbers: a.Numbers, Staging: a.Staging,
+		Queue: queue.NewSender(sqsClient, cfg.JobsQueueURL), Files: s3c, Presigner: s3.NewPresignClient(s3c),
+		Bucket: cfg.ReportsBucket, Log: log}
+	a.Sync.Handlers = map[string]tenantsync.JobHandler{
+		queue.TypeSnapshot: a.Usage.HandleJob,
+		queue.TypeBulk: func(ctx context.Context, j queue.Job) error {
+			return a.Bulk.HandleJob(ctx, j.CustomerID, j.JobID)
+		},
+	}
 	a.Sync.Actions = map[string]tenantsync.ActionHandler{"snapshot-all": func(ctx context.Context) (any, error) {
 		n, err := a.Usage.SnapshotAll(ctx)
 		if err != nil {

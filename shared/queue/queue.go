@@ -22,6 +22,8 @@ const (
 	TypeSync = "sync"
 	// TypeSnapshot takes a customer's daily licence usage snapshot (usageaudit; the sync function runs it).
 	TypeSnapshot = "snapshot"
+	// TypeBulk applies an uploaded mass-configuration file (bulkjob; the sync function runs it).
+	TypeBulk = "bulk"
 )
 
 // Job is a message on the jobs queue.
@@ -29,6 +31,8 @@ type Job struct {
 	Type        string `json:"type"`
 	CustomerID  string `json:"customerId"`
 	RequestedBy string `json:"requestedBy"`
+	// JobID names the job of a bulk message.
+	JobID string `json:"jobId,omitempty"`
 }
 
 // StagingCheck is a message on the staging queue: check whether a user has appeared in Teams.
