@@ -35,6 +35,12 @@ describe('can', () => {
     expect(can('customer-admin', 'usage:refresh')).toBe(true);
     expect(can('viewer', 'usage:refresh')).toBe(false);
   });
+  it('lets admins upload, start and cancel bulk jobs, never viewers', () => {
+    expect(can('provider-admin', 'bulk:apply')).toBe(true);
+    expect(can('customer-admin', 'bulk:apply')).toBe(true);
+    expect(can('viewer', 'bulk:apply')).toBe(false);
+    expect(can(undefined, 'bulk:apply')).toBe(false);
+  });
   it('lets only a provider admin who sees every customer change the provider’s rules', () => {
     expect(canEditProviderRules({ role: 'provider-admin', scope: ['*'] })).toBe(true);
     expect(canEditProviderRules({ role: 'provider-admin', scope: ['c1'] })).toBe(false);

@@ -8,7 +8,8 @@ import type { Role } from './api/types';
  * remove, reassign, offboard, apply a template. `template:edit`: create, change and delete templates.
  * `usage:refresh`: take a customer's usage snapshot now. `usage:rules` and `usage:pool`: change the licence factor
  * rules and the licence pool, the provider's business (how usage is counted and billed, what was bought); the
- * provider's own rules need every customer in scope too (canEditProviderRules).
+ * provider's own rules need every customer in scope too (canEditProviderRules). `bulk:apply`: upload a
+ * mass-configuration file, start and cancel its job (anyone in scope may read the jobs).
  */
 export type Action =
   | 'customer:create'
@@ -18,7 +19,8 @@ export type Action =
   | 'template:edit'
   | 'usage:refresh'
   | 'usage:rules'
-  | 'usage:pool';
+  | 'usage:pool'
+  | 'bulk:apply';
 
 const allowed: Record<Role, ReadonlySet<Action>> = {
   'provider-admin': new Set<Action>([
@@ -30,8 +32,9 @@ const allowed: Record<Role, ReadonlySet<Action>> = {
     'usage:refresh',
     'usage:rules',
     'usage:pool',
+    'bulk:apply',
   ]),
-  'customer-admin': new Set<Action>(['customer:sync', 'customer:settings', 'licence:edit', 'template:edit', 'usage:refresh']),
+  'customer-admin': new Set<Action>(['customer:sync', 'customer:settings', 'licence:edit', 'template:edit', 'usage:refresh', 'bulk:apply']),
   viewer: new Set<Action>(),
 };
 

@@ -34,6 +34,20 @@ describe('router', () => {
     expect(parseRoute('#/customers/c1/syncs/x')).toMatchObject({ name: 'notfound' });
   });
 
+  it('parses the bulk upload tab and its jobs', () => {
+    expect(parseRoute('#/customers/c1/bulk')).toEqual({ name: 'customer', id: 'c1', tab: 'bulk' });
+    expect(parseRoute('#/customers/c1/bulk/j%2F1')).toEqual({ name: 'customer', id: 'c1', tab: 'bulk', jobId: 'j/1' });
+    expect(parseRoute('#/customers/c1/bulk/j1?x=1')).toEqual({ name: 'customer', id: 'c1', tab: 'bulk', jobId: 'j1' });
+    expect(parseRoute('#/customers/c1/bulk/j1/x')).toMatchObject({ name: 'notfound' });
+    expect(parseRoute('#/customers/c1/bulk/%E0%A4%A')).toMatchObject({ name: 'notfound' });
+    expect(href({ name: 'customer', id: 'c1', tab: 'bulk' })).toBe('#/customers/c1/bulk');
+    expect(href({ name: 'customer', id: 'c 1', tab: 'bulk', jobId: 'j/1' })).toBe('#/customers/c%201/bulk/j%2F1');
+    expect(href({ name: 'customer', id: 'c1', tab: 'usage', jobId: 'j1' })).toBe('#/customers/c1/usage');
+    for (const r of [{ name: 'customer', id: 'a/b', tab: 'bulk' }, { name: 'customer', id: 'a', tab: 'bulk', jobId: 'j?#1' }] as Route[]) {
+      expect(parseRoute(href(r))).toEqual(r);
+    }
+  });
+
   it('parses the user page and its tabs', () => {
     expect(parseRoute('#/customers/c1/users/u%2F1')).toEqual({ name: 'user', id: 'c1', userId: 'u/1' });
     expect(parseRoute('#/customers/c1/users/u1/licences')).toEqual({ name: 'user', id: 'c1', userId: 'u1' });

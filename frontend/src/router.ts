@@ -1,10 +1,11 @@
 // A tiny hash router: #/signin, #/dashboard, #/customers,
-// #/customers/{id}[/users|/usage|/syncs|/templates|/staging|/numbers|/sites|/onboard|/audit],
+// #/customers/{id}[/users|/usage|/syncs|/templates|/staging|/numbers|/sites|/onboard|/audit|/bulk],
+// #/customers/{id}/bulk/{jobId} (a bulk upload's job),
 // #/customers/{id}/users/{userId}[/properties|/audit],
 // #/licences. A `?query` after the path is left to the view (the users list keeps its search and filters there).
 
 /** Tabs of the customer page; absent in a route means the default, Licences. */
-export type CustomerTab = 'licences' | 'users' | 'usage' | 'syncs' | 'templates' | 'staging' | 'numbers' | 'sites' | 'onboard' | 'audit';
+export type CustomerTab = 'licences' | 'users' | 'usage' | 'syncs' | 'templates' | 'staging' | 'numbers' | 'sites' | 'onboard' | 'audit' | 'bulk';
 
 /** The customer sections that are a single page (no sub-path): every tab but Licences and Users. */
 const customerSections: ReadonlySet<string> = new Set(['usage', 'syncs', 'templates', 'staging', 'numbers', 'sites', 'onboard', 'audit']);
@@ -15,7 +16,7 @@ export type Route =
   | { name: 'signin' }
   | { name: 'dashboard' }
   | { name: 'customers' }
-  | { name: 'customer'; id: string; tab?: Exclude<CustomerTab, 'licences'> }
+  | { name: 'customer'; id: string; tab?: Exclude<CustomerTab, 'licences'>; /** With tab bulk: one job. */ jobId?: string }
   | { name: 'user'; id: string; userId: string; tab?: Exclude<UserTab, 'licences'> }
   | { name: 'licences' }
   | { name: 'notfound'; path: string };
@@ -44,6 +45,11 @@ export function parseRoute(hash: string): Route {
     const [section, rawUser, userTab, ...more] = rest;
     if (section === undefined || (section === 'licences' && rawUser === undefined)) return { name: 'customer', id };
     if (customerSections.has(section) && rawUser === undefined) return { name: 'customer', id, tab: section as Exclude<CustomerTab, 'licences' | 'users'> };
+    if (section === 'bulk' && userTab === undefined) {
+      if (rawUser === undefined) return { name: 'customer', id, tab: 'bulk' };
+      const jobId = decode(rawUser);
+      if (jobId !== null && jobId !== '') return { name: 'customer', id, tab: 'bulk', jobId };
+    }
     if (section === 'users') {
       if (rawUser === undefined) return { name: 'customer', id, tab: 'users' };
       const userId = decode(rawUser);
@@ -65,7 +71,10 @@ export function href(route: Route): string {
     case 'customers':
       return '#/customers';
     case 'customer':
-      return `#/customers/${encodeURIComponent(route.id)}${route.tab ? `/${route.tab}` : ''}`;
+      return (
+        `#/customers/${encodeURIComponent(route.id)}${route.tab ? `/${route.tab}` : ''}` +
+        (route.tab === 'bulk' && route.jobId ? `/${encodeURIComponent(route.jobId)}` : '')
+      );
     case 'user':
       return (
         `#/customers/${encodeURIComponent(route.id)}/users/${encodeURIComponent(route.userId)}` +

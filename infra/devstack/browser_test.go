@@ -27,7 +27,7 @@ func startForTest(t *testing.T) *Stack {
 	s, err := Start(ctx, Options{
 		Addr: "127.0.0.1:0", MotoAddr: "127.0.0.1:0", GraphAddr: "127.0.0.1:0",
 		Root: root, StateDir: t.TempDir(), PollWait: 50 * time.Millisecond,
-		TeamsDelay: 3 * time.Second, StagingRetry: time.Second,
+		TeamsDelay: 3 * time.Second, StagingRetry: time.Second, BulkChunkSize: 3,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	td.Require(t).CmpNoError(err)
@@ -72,8 +72,10 @@ func TestStartReportsBusyPort(t *testing.T) {
 // (sign in, add a customer with a bad tenant id then a duplicate, sync it, its licences, users and sync history),
 // then frontend/e2e/licences.mjs (assign with an add-on off, reassign, remove, refusals, audit, a viewer's page),
 // then frontend/e2e/provisioning.mjs (settings, a site, numbers added and imported, onboarding watched from staged
-// to provisioned with a number without a reload, Un-stage now, release, offboarding, a viewer's tabs). The Teams
-// provisioning delay is 3 s and staging re-checks start at 1 s.
+// to provisioned with a number without a reload, Un-stage now, release, offboarding, a viewer's tabs), then
+// frontend/e2e/usage.mjs (factor rules changed, previewed, saved; counts and the history chart follow; alerts), then
+// frontend/e2e/bulk.mjs (a CSV with errors, fixed, previewed, applied in chunks of 3 with the progress bar watched
+// to the end, results downloaded). The Teams provisioning delay is 3 s and staging re-checks start at 1 s.
 func TestBrowserSlice(t *testing.T) {
 	root, _ := localaws.RepoRoot()
 	if _, err := os.Stat(filepath.Join(root, "frontend", "dist", "index.html")); err != nil {

@@ -45,6 +45,9 @@ type Options struct {
 	// take minutes to hours, a demo should not), and StagingRetry the first re-check delay of a staged user
 	// (default 5 s, doubling up to a minute).
 	TeamsDelay, StagingRetry time.Duration
+	// BulkChunkSize is how many rows of a bulk upload are applied per chunk (0 = the service's default); the browser
+	// tests lower it so that a job's progress moves through several steps.
+	BulkChunkSize int
 	Log                      *slog.Logger
 }
 
@@ -152,6 +155,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.App.Sync.Log = o.Log
 	s.App.Staging.Log = o.Log
 	s.App.Staging.RetryBase, s.App.Staging.RetryMax = o.StagingRetry, max(time.Minute, o.StagingRetry)
+	s.App.Bulk.ChunkSize = o.BulkChunkSize
 
 	issuer := devauth.NewIssuer()
 	e := s.App.API(issuer.Claims)

@@ -130,7 +130,7 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 func (a *App) API(claims httpapi.ClaimsFunc) *echo.Echo {
 	return httpapi.New(httpapi.Deps{Store: a.Store, Sync: a.Sync, Claims: claims, Version: a.Config.Version, Log: a.Log,
 		Licensing: a.Licensing, Templates: a.Templates, Sites: a.Sites, Numbers: a.Numbers, Staging: a.Staging,
-		Usage: a.Usage})
+		Usage: a.Usage, Bulk: a.Bulk})
 }
 
 // SecretsAPI is the part of the Secrets Manager client the app uses.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -63,5 +64,25 @@ func jsonError(err error) error {
 	default:
 		return &domain.Error{Code: domain.EInvalid, Message: "malformed JSON",
 			Fields: map[string]string{"body": err.Error()}}
+	}
+}
+
+// bodyLimit is a route's own limit on its request body, in place of maxBody: a body declared larger than max is
+// refused with tooLarge at once; reading beyond max fails with an *http.MaxBytesError.
+type bodyLimit struct {
+	max      int64
+	tooLarge error
+}
+
+func (l bodyLimit) middleware() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if req.ContentLength > l.max {
+				return l.tooLarge
+			}
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, l.max)
+			return next(c)
+		}
 	}
 }

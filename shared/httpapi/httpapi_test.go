@@ -64,6 +64,7 @@ func newTestAPI(t *testing.T) *testAPI {
 		Staging: &staging.Service{Store: st, Graph: noGraph{}, Licensing: &licensing.Service{Store: st}, Numbers: nums,
 			Queue: queue.NewSender(sqsClient, stack.StagingQueueURL)},
 		Usage: &usageaudit.Service{Store: st, Jobs: queue.NewSender(sqsClient, stack.JobsQueueURL)},
+		Bulk:  newTestBulk(st, cfg, stack, &licensing.Bulk{Store: st}, nums),
 	}
 	return &testAPI{TestAPI: tdhttp.NewTestAPI(t, New(deps)), store: st, tokens: tokens, sqs: sqsClient, stack: stack,
 		api: &api{Deps: deps}}
@@ -213,6 +214,10 @@ func TestAuthorization(t *testing.T) {
 		_, _, err = ta.store.StageUser(context.Background(), domain.Staging{CustomerID: id, UserID: "u1", DisplayName: "U One",
 			Status: domain.StagingStaged, Reason: staging.ReasonManual, StagedAt: time.Now(), Deadline: time.Now().Add(time.Hour)})
 		td.Require(t).CmpNoError(err)
+		// A validated mass-configuration job "j1" for the bulk routes.
+		_, err = ta.store.CreateBulkJob(context.Background(), store.BulkJob{CustomerID: id, ID: "j1", Filename: "j1.csv",
+			Status: store.BulkValidated, CreatedBy: "test", CreatedAt: time.Now(), UpdatedAt: time.Now()}, nil)
+		td.Require(t).CmpNoError(err)
 	}
 
 	roles := []auth.Role{auth.Viewer, auth.CustomerAdmin, auth.ProviderAdmin}
@@ -221,7 +226,7 @@ func TestAuthorization(t *testing.T) {
 			for scopeName, scope := range map[string][]string{"all": {auth.AllCustomers}, "own": {own}} {
 				for target, id := range map[string]string{"own": own, "other": other} {
 					path := strings.ReplaceAll(strings.ReplaceAll(Prefix+r.path, ":id", id), ":userId", "u1")
-					path = strings.NewReplacer(":templateId", "t1", ":siteId", "s1", ":number", url.PathEscape(authNumber)).Replace(path)
+					path = strings.NewReplacer(":templateId", "t1", ":siteId", "s1", ":jobId", "j1", ":number", url.PathEscape(authNumber)).Replace(path)
 					name := fmt.Sprintf("%s %s as %s scope %s on %s", r.method, r.path, role, scopeName, target)
 					resp := ta.Name(name).Request(tdhttp.NewRequest(r.method, path, strings.NewReader(`{}`), "Content-Type", "application/json"))
 					if !r.policy.public {

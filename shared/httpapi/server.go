@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/seatwise/seatwise/shared/auth"
+	"github.com/seatwise/seatwise/shared/bulkjob"
 	"github.com/seatwise/seatwise/shared/domain"
 	"github.com/seatwise/seatwise/shared/licensing"
 	"github.com/seatwise/seatwise/shared/numbers"
@@ -73,6 +75,8 @@ type Deps struct {
 	// Usage is the licence usage audit: factor rules, current usage and drill-down, the licence pool, snapshots,
 	// history and alerts.
 	Usage *usageaudit.Service
+	// Bulk uploads, validates, previews and applies mass-configuration files (the jobs queue applies them).
+	Bulk *bulkjob.Service
 }
 
 // api holds the dependencies of the handlers.
@@ -95,6 +99,12 @@ type route struct {
 
 // Prefix is the path prefix of every API route.
 const Prefix = "/api/v1"
+
+// largeBodies are the routes whose request bodies may be larger than maxBody ("METHOD /path" as in routes), each with
+// its own limit.
+var largeBodies = map[string]bodyLimit{
+	http.MethodPost + " /customers/:id/bulk": {max: uploadBodyLimit, tooLarge: tooLargeUpload},
+}
 
 func (a *api) routes() []route {
 	read := policy{min: auth.Viewer}
@@ -156,6 +166,18 @@ func (a *api) routes() []route {
 		{http.MethodPut, "/customers/:id/pool", provider, a.savePool},
 		{http.MethodGet, "/customers/:id/snapshots", read, a.listSnapshots},
 		{http.MethodPost, "/customers/:id/snapshots", write, a.takeSnapshot},
+		{http.MethodGet, "/customers/:id/bulk/sample.csv", read, a.bulkSample},
+		{http.MethodPost, "/customers/:id/bulk", write, a.uploadBulk},
+		{http.MethodPost, "/customers/:id/bulk/upload-url", write, a.newBulkUploadURL},
+		{http.MethodPost, "/customers/:id/bulk/from-upload", write, a.uploadBulkFromURL},
+		{http.MethodGet, "/customers/:id/bulk", read, a.listBulkJobs},
+		{http.MethodGet, "/customers/:id/bulk/:jobId", read, a.getBulkJob},
+		{http.MethodGet, "/customers/:id/bulk/:jobId/problems", read, a.bulkProblems},
+		{http.MethodGet, "/customers/:id/bulk/:jobId/preview", read, a.bulkPreview},
+		{http.MethodGet, "/customers/:id/bulk/:jobId/results", read, a.bulkResults},
+		{http.MethodGet, "/customers/:id/bulk/:jobId/results.csv", read, a.bulkResultsCSV},
+		{http.MethodPost, "/customers/:id/bulk/:jobId/start", write, a.startBulkJob},
+		{http.MethodPost, "/customers/:id/bulk/:jobId/cancel", write, a.cancelBulkJob},
 		{http.MethodGet, "/skus", read, a.listSKUs},
 		{http.MethodGet, "/factors", read, a.getProviderFactors},
 		{http.MethodPut, "/factors", policy{min: auth.ProviderAdmin, all: true}, a.saveProviderFactors},
@@ -174,10 +196,17 @@ func New(d Deps) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	e.Use(middleware.RequestID())
-	e.Use(middleware.BodyLimit(fmt.Sprint(maxBody)))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: fmt.Sprint(maxBody), Skipper: func(c echo.Context) bool {
+		_, own := largeBodies[c.Request().Method+" "+strings.TrimPrefix(c.Path(), Prefix)]
+		return own
+	}}))
 	g := e.Group(Prefix)
 	for _, r := range a.routes() {
-		g.Add(r.method, r.path, r.handler, a.authorize(r.policy))
+		mw := []echo.MiddlewareFunc{a.authorize(r.policy)}
+		if l, ok := largeBodies[r.method+" "+r.path]; ok {
+			mw = append(mw, l.middleware())
+		}
+		g.Add(r.method, r.path, r.handler, mw...)
 	}
 	return e
 }

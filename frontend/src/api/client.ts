@@ -196,6 +196,16 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
+/** Options of ApiClient.send: a body sent as it is (a file) with its type, and the response type wanted. */
+export interface SendOptions {
+  body?: Blob | string;
+  /** The body's Content-Type. */
+  contentType?: string;
+  /** The Accept header (default application/json). */
+  accept?: string;
+  signal?: AbortSignal;
+}
+
 export interface RequestOptions {
   body?: unknown;
   signal?: AbortSignal;
@@ -341,5 +351,35 @@ export class ApiClient {
 
   listSkus(cursor: string, limit: number, signal?: AbortSignal): Promise<SkuPage> {
     return this.request<SkuPage>('GET', `/api/v1/skus${pageQuery(cursor, limit)}`, { signal });
+  }
+
+  /**
+   * Performs one authenticated request whose body is sent as it is (an uploaded file), and returns the response with
+   * its body unread (JSON, or a file to download). No response, or a non-2xx one, throws an ApiError as request() does.
+   */
+  async send(method: string, path: string, so: SendOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { Accept: so.accept ?? 'application/json' };
+    const token = this.opts.getToken();
+    if (token) headers['Authorization'] = `Bearer ${token}`;
+    if (so.body !== undefined && so.contentType) headers['Content-Type'] = so.contentType;
+    const f = this.opts.fetch ?? globalThis.fetch.bind(globalThis);
+    let res: Response;
+    try {
+      res = await f(this.url(path), { method, headers, body: so.body, signal: so.signal, cache: 'no-store' });
+    } catch (e) {
+      throw toApiError(e);
+    }
+    if (!res.ok) {
+      let text = '';
+      try {
+        text = await res.text();
+      } catch {
+        // the status says enough
+      }
+      const err = parseApiError(res.status, res.statusText, text);
+      if (res.status === 401) this.opts.onUnauthorized?.(err);
+      throw err;
+    }
+    return res;
   }
 }

@@ -705,6 +705,223 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{id}/bulk/sample.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The sample mass-configuration file to fill in: UTF-8 with a byte order mark (Excel reads it as UTF-8), CRLF line ends, the columns userPrincipalName, licences, addOns, number, extension, site, template. */
+        get: operations["bulkSample"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** @description The customer's uploaded files and their jobs, newest first, each with its progress. */
+        get: operations["listBulkJobs"];
+        put?: never;
+        /** @description Uploads a mass-configuration file (at most 10 MB and 50,000 rows; UTF-8 with or without a byte order mark; comma or semicolon detected) and validates every row against the customer's state; nothing is applied. The file is the request body (text/csv, application/octet-stream…; its name as ?filename=) or the field "file" of a multipart/form-data body. A file that can be read is stored as a job, status validated, or invalid when rows have problems (GET …/problems lists them with their row and column: they are data, not errors). A file that cannot be read at all (wrong encoding, too large, too many columns or rows, a header that is wrong…) is refused with 400 and a message that says what to do, and nothing is stored. This route takes bodies up to 10 MB and 64 KB (every other route 64 KB); behind API Gateway and Lambda a request body is limited to about 6 MB: send larger files through POST …/bulk/upload-url. Customer admins and above. Audited (bulk.upload). */
+        post: operations["uploadBulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/bulk/upload-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A presigned URL of the bucket the browser puts a file to itself (method PUT, with the headers given, within 15 minutes), for files larger than an API request takes; then POST …/bulk/from-upload with the key. No body (or {}). Customer admins and above. */
+        post: operations["newBulkUploadUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/bulk/from-upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Validates a file put to an upload URL and stores it as a job, as POST …/bulk does (the same answers). A key that is not an upload URL's of this customer, or where no file was put, is refused (fields.key). Customer admins and above. Audited (bulk.upload). */
+        post: operations["uploadBulkFromUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/bulk/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        /** @description One job with its progress (poll it while the job is queued or running). */
+        get: operations["getBulkJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/bulk/{jobId}/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        /** @description The file's problems, by row (row 0 is the file as a whole, e.g. too few seats of a licence), then column; at most 1,000 are listed, the last one then sums up the rest. */
+        get: operations["listBulkProblems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/bulk/{jobId}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        /** @description The file's rows in file order, each with what it changes of its user as validated (licences added and removed, add-ons switched, number, extension, site), and the licence totals of the whole file against the seats free. */
+        get: operations["previewBulkJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/bulk/{jobId}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        /** @description Per-row results in file order: each row applied has its outcome (ok, unchanged, staged, failed) with what changed and the error; the others are skipped (the row has problems), pending, cancelled, or not applied (the job failed). May be read while the job runs. */
+        get: operations["listBulkResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/bulk/{jobId}/results.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        /** @description Every row's result as CSV: UTF-8 with a byte order mark, the uploaded file's delimiter, CRLF line ends, the columns row, userPrincipalName, outcome, changes, error; a value from the file never runs as a formula. Gzip-compressed (Content-Encoding) when the request's Accept-Encoding takes gzip. */
+        get: operations["downloadBulkResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/bulk/{jobId}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Applies the file as a job on the jobs queue, in chunks, with progress (GET …/bulk/{jobId}): every row of a validated file, or, with onlyValid, the rows without problems of an invalid one. 409 when the file has problems and onlyValid is false, no row is valid, the job was started already or has ended, or another file of the customer is being applied. The body is optional. Customer admins and above. Audited (bulk.start). */
+        post: operations["startBulkJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{id}/bulk/{jobId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Stops a job: one not started or with no worker on it ends cancelled at once; a running one stops before its next chunk (cancelRequested; rows applied stay applied and are reported). 409 when the job has ended. No body (or {}). Customer admins and above. Audited (bulk.cancel). */
+        post: operations["cancelBulkJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/skus": {
         parameters: {
             query?: never;
@@ -1564,6 +1781,188 @@ export interface components {
             /** @description The SPA route of what it is about, e.g. "#/customers/c1/licences" */
             link: string;
         };
+        /**
+         * @description validated (no problems: can be applied), invalid (problems: nothing is applied, unless only the valid rows are), queued and running (being applied), completed (every row applied has a result, some may have failed), cancelled (rows applied before stay applied), failed (error says why)
+         * @enum {string}
+         */
+        BulkStatus: "validated" | "invalid" | "queued" | "running" | "completed" | "cancelled" | "failed";
+        /** @description A licence's totals in the file, against the seats free when it was validated. */
+        BulkSeat: {
+            skuId: string;
+            partNumber: string;
+            name: string;
+            /** @description Free seats (enabled − consumed) when the file was validated */
+            available: number;
+            /** @description Rows of known users who do not hold the licence yet (each takes a seat) */
+            needed: number;
+            /** @description Those of them in rows without problems */
+            neededValid: number;
+            /** @description Direct licences the file removes */
+            freed: number;
+            /** @description Seats the valid rows lack (neededValid − available, at least 0) */
+            short: number;
+        };
+        BulkProgress: {
+            /** @description Rows to apply */
+            total: number;
+            /** @description Rows applied (changed, unchanged or staged) */
+            done: number;
+            failed: number;
+            /** @description Rows to go (not applied, once the job has ended) */
+            remaining: number;
+            percent: number;
+            /** @description Rows per minute since the job started */
+            ratePerMinute: number;
+            /** @description Seconds left at that rate; null when unknown or ended */
+            secondsLeft: number | null;
+        };
+        /** @description An uploaded mass-configuration file and its application as a job. */
+        BulkJob: {
+            customerId: string;
+            id: string;
+            /** @description The uploaded file's name, without folders */
+            filename: string;
+            /** @description Bytes */
+            size: number;
+            status: components["schemas"]["BulkStatus"];
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The file's rows (blank rows not counted) */
+            rows: number;
+            validRows: number;
+            invalidRows: number;
+            /** @description Problems found */
+            problems: number;
+            /** @description Problems that can be read (the last sums up the rest) */
+            problemsListed: number;
+            /** @description The file's columns, as recognised */
+            columns: string[];
+            /**
+             * @description The file's delimiter (the results file uses it too)
+             * @enum {string}
+             */
+            delimiter: "," | ";";
+            seats: components["schemas"]["BulkSeat"][];
+            /** @description The admin chose to apply the valid rows only */
+            onlyValid: boolean;
+            startedBy?: string;
+            /** Format: date-time */
+            queuedAt?: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
+            /** @description Rows to apply (0 until started) */
+            total: number;
+            applied: number;
+            unchanged: number;
+            /** @description Rows whose number waits for Teams, in staging */
+            staged: number;
+            failed: number;
+            cancelRequested: boolean;
+            cancelledBy?: string;
+            /** @description Why the job failed, or why its last chunk is being retried */
+            error?: string;
+            version: number;
+            /** Format: date-time */
+            updatedAt: string;
+            progress: components["schemas"]["BulkProgress"];
+        };
+        BulkProblem: {
+            /** @description The row as a spreadsheet shows it (the header is row 1); 0 = the file as a whole */
+            row: number;
+            /** @description The column (userPrincipalName, licences, …); "" = the whole row */
+            column: string;
+            /** @description The value as written (may begin with "="; show it as text) */
+            value: string;
+            /** @description What is wrong and what to do */
+            message: string;
+        };
+        BulkLicenceRef: {
+            skuId: string;
+            partNumber: string;
+            name: string;
+        };
+        /** @description A licence the user keeps whose service plans change. */
+        BulkAddOnChange: {
+            skuId: string;
+            partNumber: string;
+            /** @description Plan names switched off */
+            off: string[];
+            /** @description Plan names switched on */
+            on: string[];
+        };
+        BulkValueChange: {
+            /** @description "" = none */
+            from: string;
+            to: string;
+        };
+        BulkChanges: {
+            add: components["schemas"]["BulkLicenceRef"][];
+            remove: components["schemas"]["BulkLicenceRef"][];
+            addOns: components["schemas"]["BulkAddOnChange"][];
+            number?: components["schemas"]["BulkValueChange"];
+            extension?: components["schemas"]["BulkValueChange"];
+            /** @description Site names */
+            site?: components["schemas"]["BulkValueChange"];
+        };
+        BulkPreviewRow: {
+            row: number;
+            userPrincipalName: string;
+            /** @description "" when the user is unknown */
+            userId: string;
+            displayName: string;
+            /** @description false = the row has problems and is not applied */
+            valid: boolean;
+            template: string;
+            changes: components["schemas"]["BulkChanges"];
+            /** @description The row changes nothing (the user has it all already) */
+            unchanged: boolean;
+        };
+        BulkPreview: {
+            job: components["schemas"]["BulkJob"];
+            rows: components["schemas"]["BulkPreviewRow"][];
+            nextCursor: string;
+            /** @description The whole file's licence totals */
+            seats: components["schemas"]["BulkSeat"][];
+        };
+        BulkRowResult: {
+            row: number;
+            userPrincipalName: string;
+            userId: string;
+            /** @enum {string} */
+            outcome: "ok" | "unchanged" | "staged" | "failed" | "skipped" | "pending" | "cancelled" | "not applied";
+            /** @description What was changed (or, for a row not applied, what would have been) */
+            changes: string;
+            error: string;
+        };
+        BulkUploadUrl: {
+            url: string;
+            /** @description PUT */
+            method: string;
+            /** @description Headers to send with the file */
+            headers: {
+                [key: string]: string;
+            };
+            /** @description What to name in POST …/bulk/from-upload */
+            key: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        BulkFromUpload: {
+            /** @description The key of the upload URL the file was put to */
+            key: string;
+            /** @description The file's name */
+            filename?: string;
+        };
+        BulkStart: {
+            /**
+             * @description Apply only the rows without problems of a file that has some
+             * @default false
+             */
+            onlyValid: boolean;
+        };
     };
     responses: {
         /** @description An error. */
@@ -1602,6 +2001,8 @@ export interface components {
         from: string;
         /** @description The last day (YYYY-MM-DD, UTC), not before from; today when absent. */
         to: string;
+        jobId: string;
+        bulkLimit: number;
     };
     requestBodies: never;
     headers: never;
@@ -3244,6 +3645,372 @@ export interface operations {
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
+        };
+    };
+    bulkSample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sample file, as an attachment. */
+            200: {
+                headers: {
+                    /** @description attachment; filename=seatwise-bulk-sample.csv */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listBulkJobs: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of jobs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["BulkJob"][];
+                        nextCursor: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    uploadBulk: {
+        parameters: {
+            query?: {
+                /** @description The file's name (folders are dropped); for a multipart body, the part's file name when absent. */
+                filename?: string;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+                "application/octet-stream": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The CSV file (the only part)
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The file, stored as a job (validated or invalid). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJob"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    newBulkUploadUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where to put the file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkUploadUrl"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    uploadBulkFromUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkFromUpload"];
+            };
+        };
+        responses: {
+            /** @description The file, stored as a job (validated or invalid). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJob"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    getBulkJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJob"];
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listBulkProblems: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["bulkLimit"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of problems. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["BulkProblem"][];
+                        nextCursor: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    previewBulkJob: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["bulkLimit"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the preview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkPreview"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    listBulkResults: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["bulkLimit"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["BulkRowResult"][];
+                        nextCursor: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    downloadBulkResults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The results file, as an attachment named after the uploaded file (…-results.csv). */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    startBulkJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["BulkStart"];
+            };
+        };
+        responses: {
+            /** @description The job, queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJob"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    cancelBulkJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["customerId"];
+                jobId: components["parameters"]["jobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, cancelled or being cancelled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkJob"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
         };
     };
     listSkus: {

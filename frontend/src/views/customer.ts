@@ -1,6 +1,6 @@
 // Customer page: tenant and sync panel (status, counts, licence errors by type, interval, "Sync now" with polling),
-// then tabs: Licences | Users | Usage | Staging | Numbers | Sites & settings | Templates | Sync history | Audit log; and the
-// "Onboard users" action, whose form opens in place of a tab.
+// then tabs: Licences | Users | Usage | Staging | Numbers | Sites & settings | Templates | Bulk upload | Sync history | Audit log;
+// and the "Onboard users" action, whose form opens in place of a tab.
 
 import { toApiError } from '../api/client';
 import type { Customer, Sku, SyncStatus } from '../api/types';
@@ -10,9 +10,10 @@ import { formatCount } from '../lib/format';
 import { formatDuration, intervalLabel, intervalOptions, modeLabel, validInterval } from '../lib/sync';
 import { errorSummary, parseListState } from '../lib/users';
 import { can } from '../permissions';
-import { href, type CustomerTab } from '../router';
+import { href, parseRoute, type CustomerTab } from '../router';
 import { countCell, errorAlert, facts, messageRow, sleep, syncBadge, table, tabBar, time, utilisationBar, type Panel } from './common';
 import { auditPanel } from './audit';
+import { bulkPanel } from './bulk';
 import { numbersPanel } from './numbers';
 import { onboardButton, onboardingPanel } from './onboarding';
 import { sitesPanel } from './sites';
@@ -66,6 +67,7 @@ export function customerView(props: ViewProps, id: string, tab: CustomerTab = 'l
       { id: 'numbers', label: 'Numbers', href: href({ name: 'customer', id, tab: 'numbers' }) },
       { id: 'sites', label: 'Sites & settings', href: href({ name: 'customer', id, tab: 'sites' }) },
       { id: 'templates', label: 'Templates', href: href({ name: 'customer', id, tab: 'templates' }) },
+      { id: 'bulk', label: 'Bulk upload', href: href({ name: 'customer', id, tab: 'bulk' }) },
       { id: 'syncs', label: 'Sync history', href: href({ name: 'customer', id, tab: 'syncs' }) },
       { id: 'audit', label: 'Audit log', href: href({ name: 'customer', id, tab: 'audit' }) },
     ],
@@ -84,6 +86,11 @@ export function customerView(props: ViewProps, id: string, tab: CustomerTab = 'l
     sites: () => sitesPanel(props, id),
     onboard: () => onboardingPanel(props, id),
     audit: () => auditPanel(props, id),
+    bulk: () => {
+      // The bulk tab shows one upload's job when the hash names it.
+      const r = parseRoute(location.hash);
+      return bulkPanel(props, id, r.name === 'customer' && r.tab === 'bulk' ? r.jobId : undefined);
+    },
   };
   const panel: Panel = panels[tab]();
   const onboard = onboardButton(app, id);
