@@ -21,7 +21,7 @@ func TestTemplatesLifecycleWithOptimisticLocking(t *testing.T) {
 	st := newStore(t)
 	ctx := context.Background()
 	td.Require(t).CmpNoError(st.CreateCustomer(ctx, customer("c1", "7d3c7a6e-1c2b-4f7e-9a51-2f3e8c9b0a11"), "test"))
-	at := time.Now().UTC().Truncate(time.Millisecond)
+	at := time.Now().UTC().Truncate(time.Millisecond).Add(time.Minute) // after the customer's creation, for the audit order
 	tick := func() time.Time { at = at.Add(time.Second); return at }
 	tpl := domain.Template{ID: "t1", CustomerID: "c1", Name: "Office worker", Description: "E3 without Viva Engage",
 		Licences: []domain.AssignedLicense{{SkuID: skuE3, DisabledPlans: []string{planYam}}, {SkuID: skuPBI}},

@@ -104,6 +104,8 @@ export function numbersPanel({ app, signal }: ViewProps, customerId: string): Pa
   );
   const addBtn = canEdit ? button('Add numbers', () => openAdd(), 'btn btn-primary') : null;
   const importBtn = canEdit ? button('Import from Teams', () => openImport(), 'btn') : null;
+  // The dialogs offer the customer's sites: they open once the sites are loaded.
+  for (const b of [addBtn, importBtn]) if (b) b.disabled = true;
 
   const el = h(
     'section',
@@ -210,6 +212,8 @@ export function numbersPanel({ app, signal }: ViewProps, customerId: string): Pa
     } catch (e) {
       if (signal.aborted) return;
       replace(status, refusal(e, 'Cannot load the sites'));
+    } finally {
+      for (const b of [addBtn, importBtn]) if (b) b.disabled = false;
     }
   }
 
