@@ -14,11 +14,13 @@ import {
 } from './auth';
 import type { AppContext } from './context';
 import { h, replace } from './lib/dom';
+import { can } from './permissions';
 import { href, parseRoute, type Route } from './router';
 import { errorAlert } from './views/common';
 import { customerView } from './views/customer';
 import { customersView } from './views/customers';
 import { dashboardView } from './views/dashboard';
+import { exportsView } from './views/exports';
 import { licencesView } from './views/licences';
 import { signInView } from './views/signin';
 import { userView } from './views/user';
@@ -103,6 +105,7 @@ function navBar(route: Route, me: Me): HTMLElement {
       link('Dashboard', { name: 'dashboard' }, route.name === 'dashboard'),
       link('Customers', { name: 'customers' }, route.name === 'customers' || route.name === 'customer' || route.name === 'user'),
       link('Licences', { name: 'licences' }, route.name === 'licences'),
+      can(me.role, 'export:read') ? link('Exports', { name: 'exports' }, route.name === 'exports') : null,
     ),
     h(
       'div',
@@ -203,6 +206,10 @@ async function render(): Promise<void> {
     case 'licences':
       document.title = 'Licences · Seatwise';
       licencesView({ app, root, signal });
+      break;
+    case 'exports':
+      document.title = 'Exports · Seatwise';
+      exportsView({ app, root, signal });
       break;
     case 'notfound':
       document.title = 'Not found · Seatwise';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { can, canEditProviderRules } from './permissions';
+import { can, canEditProviderRules, canRunExports } from './permissions';
 
 describe('can', () => {
   it('hides writes from viewers', () => {
@@ -46,5 +46,18 @@ describe('can', () => {
     expect(canEditProviderRules({ role: 'provider-admin', scope: ['c1'] })).toBe(false);
     expect(canEditProviderRules({ role: 'customer-admin', scope: ['*'] })).toBe(false);
     expect(canEditProviderRules(null)).toBe(false);
+  });
+  it('leaves the exports to provider admins, and running them to those who see every customer', () => {
+    for (const a of ['export:read', 'export:run'] as const) {
+      expect(can('provider-admin', a)).toBe(true);
+      expect(can('customer-admin', a)).toBe(false);
+      expect(can('viewer', a)).toBe(false);
+      expect(can(undefined, a)).toBe(false);
+    }
+    expect(canRunExports({ role: 'provider-admin', scope: ['*'] })).toBe(true);
+    expect(canRunExports({ role: 'provider-admin', scope: ['c1'] })).toBe(false);
+    expect(canRunExports({ role: 'customer-admin', scope: ['*'] })).toBe(false);
+    expect(canRunExports({ role: 'viewer', scope: ['*'] })).toBe(false);
+    expect(canRunExports(undefined)).toBe(false);
   });
 });

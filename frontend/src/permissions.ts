@@ -9,7 +9,10 @@ import type { Role } from './api/types';
  * `usage:refresh`: take a customer's usage snapshot now. `usage:rules` and `usage:pool`: change the licence factor
  * rules and the licence pool, the provider's business (how usage is counted and billed, what was bought); the
  * provider's own rules need every customer in scope too (canEditProviderRules). `bulk:apply`: upload a
- * mass-configuration file, start and cancel its job (anyone in scope may read the jobs).
+ * mass-configuration file, start and cancel its job (anyone in scope may read the jobs). `export:read`: see the
+ * month-end exports and download their files (those that name customers need every customer in scope too:
+ * lib/exports canDownloadFile); `export:run`: export or re-run a month, which also needs every customer in scope
+ * (canRunExports).
  */
 export type Action =
   | 'customer:create'
@@ -20,7 +23,9 @@ export type Action =
   | 'usage:refresh'
   | 'usage:rules'
   | 'usage:pool'
-  | 'bulk:apply';
+  | 'bulk:apply'
+  | 'export:read'
+  | 'export:run';
 
 const allowed: Record<Role, ReadonlySet<Action>> = {
   'provider-admin': new Set<Action>([
@@ -33,6 +38,8 @@ const allowed: Record<Role, ReadonlySet<Action>> = {
     'usage:rules',
     'usage:pool',
     'bulk:apply',
+    'export:read',
+    'export:run',
   ]),
   'customer-admin': new Set<Action>(['customer:sync', 'customer:settings', 'licence:edit', 'template:edit', 'usage:refresh', 'bulk:apply']),
   viewer: new Set<Action>(),
@@ -48,4 +55,9 @@ export function can(role: string | undefined, action: Action): boolean {
 /** Whether the signed-in user may change the provider's own factor rules: a provider admin who sees every customer. */
 export function canEditProviderRules(me: { role?: string; scope?: readonly string[] } | null | undefined): boolean {
   return can(me?.role, 'usage:rules') && (me?.scope ?? []).includes('*');
+}
+
+/** Whether the signed-in user may export or re-run a month: a provider admin who sees every customer. */
+export function canRunExports(me: { role?: string; scope?: readonly string[] } | null | undefined): boolean {
+  return can(me?.role, 'export:run') && (me?.scope ?? []).includes('*');
 }

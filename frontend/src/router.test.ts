@@ -13,6 +13,10 @@ describe('router', () => {
     expect(parseRoute('#/dashboard?range=90d')).toEqual({ name: 'dashboard' });
     expect(parseRoute('#/dashboard/x')).toMatchObject({ name: 'notfound' });
     expect(href({ name: 'dashboard' })).toBe('#/dashboard');
+    expect(parseRoute('#/exports')).toEqual({ name: 'exports' });
+    expect(parseRoute('#/exports?month=2026-10')).toEqual({ name: 'exports' });
+    expect(parseRoute('#/exports/2026-10')).toMatchObject({ name: 'notfound' });
+    expect(href({ name: 'exports' })).toBe('#/exports');
     expect(parseRoute('#/nope')).toEqual({ name: 'notfound', path: '/nope' });
     expect(parseRoute('#/customers/%E0%A4%A')).toMatchObject({ name: 'notfound' });
   });
@@ -70,6 +74,7 @@ describe('router', () => {
       { name: 'customer', id: 'a', tab: 'audit' },
       { name: 'customer', id: 'a/b', tab: 'usage' },
       { name: 'dashboard' },
+      { name: 'exports' },
     ];
     for (const r of routes) expect(parseRoute(href(r))).toEqual(r);
     expect(href({ name: 'customer', id: 'c1', tab: 'users' })).toBe('#/customers/c1/users');

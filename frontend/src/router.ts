@@ -2,7 +2,7 @@
 // #/customers/{id}[/users|/usage|/syncs|/templates|/staging|/numbers|/sites|/onboard|/audit|/bulk],
 // #/customers/{id}/bulk/{jobId} (a bulk upload's job),
 // #/customers/{id}/users/{userId}[/properties|/audit],
-// #/licences. A `?query` after the path is left to the view (the users list keeps its search and filters there).
+// #/licences, #/exports (the month-end exports, provider admins). A `?query` after the path is left to the view (the users list keeps its search and filters there).
 
 /** Tabs of the customer page; absent in a route means the default, Licences. */
 export type CustomerTab = 'licences' | 'users' | 'usage' | 'syncs' | 'templates' | 'staging' | 'numbers' | 'sites' | 'onboard' | 'audit' | 'bulk';
@@ -19,6 +19,7 @@ export type Route =
   | { name: 'customer'; id: string; tab?: Exclude<CustomerTab, 'licences'>; /** With tab bulk: one job. */ jobId?: string }
   | { name: 'user'; id: string; userId: string; tab?: Exclude<UserTab, 'licences'> }
   | { name: 'licences' }
+  | { name: 'exports' }
   | { name: 'notfound'; path: string };
 
 function decode(s: string): string | null {
@@ -38,6 +39,7 @@ export function parseRoute(hash: string): Route {
   if (head === 'signin' && rawId === undefined) return { name: 'signin' };
   if (head === 'licences' && rawId === undefined) return { name: 'licences' };
   if (head === 'dashboard' && rawId === undefined) return { name: 'dashboard' };
+  if (head === 'exports' && rawId === undefined) return { name: 'exports' };
   if (head === 'customers') {
     if (rawId === undefined) return { name: 'customers' };
     const id = decode(rawId);
@@ -82,6 +84,8 @@ export function href(route: Route): string {
       );
     case 'licences':
       return '#/licences';
+    case 'exports':
+      return '#/exports';
     case 'notfound':
       return `#/${route.path}`;
   }

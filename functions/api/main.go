@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	a, err := app.FromEnv(context.Background(), config.NeedTable|config.NeedJobsQueue|config.NeedStagingQueue|config.NeedReportsBucket|config.NeedGraph)
+	a, err := app.FromEnv(context.Background(), config.NeedTable|config.NeedJobsQueue|config.NeedStagingQueue|config.NeedExportQueue|config.NeedReportsBucket|config.NeedGraph)
 	if err != nil {
 		log.Fatalf("api: %v", err)
 	}

@@ -75,7 +75,9 @@ func TestStartReportsBusyPort(t *testing.T) {
 // to provisioned with a number without a reload, Un-stage now, release, offboarding, a viewer's tabs), then
 // frontend/e2e/usage.mjs (factor rules changed, previewed, saved; counts and the history chart follow; alerts), then
 // frontend/e2e/bulk.mjs (a CSV with errors, fixed, previewed, applied in chunks of 3 with the progress bar watched
-// to the end, results downloaded). The Teams provisioning delay is 3 s and staging re-checks start at 1 s.
+// to the end, results downloaded), then frontend/e2e/exports.mjs (the month exported, its files listed and the
+// anonymised CSV downloaded through a presigned URL without a customer's name). The Teams provisioning delay is 3 s
+// and staging re-checks start at 1 s.
 func TestBrowserSlice(t *testing.T) {
 	root, _ := localaws.RepoRoot()
 	if _, err := os.Stat(filepath.Join(root, "frontend", "dist", "index.html")); err != nil {

@@ -48,7 +48,7 @@ type Options struct {
 	// BulkChunkSize is how many rows of a bulk upload are applied per chunk (0 = the service's default); the browser
 	// tests lower it so that a job's progress moves through several steps.
 	BulkChunkSize int
-	Log                      *slog.Logger
+	Log           *slog.Logger
 }
 
 // Stack is a running local stack.
@@ -156,6 +156,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.App.Staging.Log = o.Log
 	s.App.Staging.RetryBase, s.App.Staging.RetryMax = o.StagingRetry, max(time.Minute, o.StagingRetry)
 	s.App.Bulk.ChunkSize = o.BulkChunkSize
+	s.App.Export.Log = o.Log
 
 	issuer := devauth.NewIssuer()
 	e := s.App.API(issuer.Claims)
@@ -180,9 +181,33 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}}
 	s.goRun(func() { jobs.run(runCtx) })
 	s.goRun(func() { stage.run(runCtx) })
-	exporter := &export.Runner{Bucket: s.AWS.ReportsBucket, Now: time.Now, Log: o.Log}
-	s.goRun(func() { tickSchedules(runCtx, o, s.App, exporter) })
+	// The export function: the month-end schedule (tickSchedules) and the runs the API queues on the export queue.
+	exports := &poller{sqs: sqsClient, url: s.AWS.ExportQueueURL, arn: queueARN(o.StackName + "-export"), wait: o.PollWait,
+		log: o.Log, handle: func(ctx context.Context, ev events.SQSEvent) events.SQSEventResponse {
+			return handleExportEvent(ctx, s.App.Export, ev, o.Log)
+		}}
+	s.goRun(func() { exports.run(runCtx) })
+	s.goRun(func() { tickSchedules(runCtx, o, s.App, s.App.Export) })
 	return s, nil
+}
+
+// handleExportEvent hands an SQS event of the export queue to the export function's handler, as Lambda does.
+func handleExportEvent(ctx context.Context, r *export.Runner, ev events.SQSEvent, log *slog.Logger) events.SQSEventResponse {
+	var resp events.SQSEventResponse
+	raw, err := json.Marshal(ev)
+	if err == nil {
+		var out any
+		if out, err = r.HandleEvent(ctx, raw); err == nil {
+			var b []byte
+			if b, err = json.Marshal(out); err == nil {
+				err = json.Unmarshal(b, &resp)
+			}
+		}
+	}
+	if err != nil {
+		log.Error("export event failed", "err", err)
+	}
+	return resp
 }
 
 func (s *Stack) goRun(f func()) {

@@ -22,6 +22,7 @@ import (
 	"github.com/seatwise/seatwise/shared/bulkjob"
 	"github.com/seatwise/seatwise/shared/config"
 	"github.com/seatwise/seatwise/shared/domain"
+	"github.com/seatwise/seatwise/shared/export"
 	"github.com/seatwise/seatwise/shared/graph"
 	"github.com/seatwise/seatwise/shared/httpapi"
 	"github.com/seatwise/seatwise/shared/licensing"
@@ -57,6 +58,10 @@ type App struct {
 	// Usage is the licence usage audit; its daily snapshots run as jobs on the jobs queue, which the sync function
 	// consumes (Sync.Handlers, Sync.Actions).
 	Usage *usageaudit.Service
+	// Export writes the month-end exports (the export function) and reads them back for the API: the months with
+	// their files, presigned downloads, and re-runs, which its Trigger hands to the export function through the
+	// export queue (none when EXPORT_QUEUE_URL is not set: the API then refuses re-runs).
+	Export *export.Runner
 }
 
 // FromEnv reads the configuration (failing when a setting in need is missing) and wires the parts. It makes no
@@ -110,6 +115,10 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 	a.Bulk = &bulkjob.Service{Store: st, Licensing: bulk, Numbers: a.Numbers, Staging: a.Staging,
 		Queue: queue.NewSender(sqsClient, cfg.JobsQueueURL), Files: s3c, Presigner: s3.NewPresignClient(s3c),
 		Bucket: cfg.ReportsBucket, Log: log}
+	a.Export = export.New(st, s3c, cfg.ReportsBucket, cfg.Version, log)
+	if cfg.ExportQueueURL != "" {
+		a.Export.Trigger = export.QueueTrigger{Queue: queue.NewSender(sqsClient, cfg.ExportQueueURL)}
+	}
 	a.Sync.Handlers = map[string]tenantsync.JobHandler{
 		queue.TypeSnapshot: a.Usage.HandleJob,
 		queue.TypeBulk: func(ctx context.Context, j queue.Job) error {
@@ -130,7 +139,7 @@ func FromEnv(ctx context.Context, need config.Need) (*App, error) {
 func (a *App) API(claims httpapi.ClaimsFunc) *echo.Echo {
 	return httpapi.New(httpapi.Deps{Store: a.Store, Sync: a.Sync, Claims: claims, Version: a.Config.Version, Log: a.Log,
 		Licensing: a.Licensing, Templates: a.Templates, Sites: a.Sites, Numbers: a.Numbers, Staging: a.Staging,
-		Usage: a.Usage, Bulk: a.Bulk})
+		Usage: a.Usage, Bulk: a.Bulk, Exports: a.Export})
 }
 
 // SecretsAPI is the part of the Secrets Manager client the app uses.

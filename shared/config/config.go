@@ -13,8 +13,10 @@ type Config struct {
 	TableName       string
 	JobsQueueURL    string
 	StagingQueueURL string
-	ReportsBucket   string
-	GraphSecretID   string
+	// ExportQueueURL is the export function's queue, to which the API hands the runs a provider admin queues.
+	ExportQueueURL string
+	ReportsBucket  string
+	GraphSecretID  string
 	// GraphAuthorityHost is the Microsoft Entra authority (the simulator's URL locally).
 	GraphAuthorityHost string
 	// GraphBaseURL is the Microsoft Graph base URL, ending in /v1.0.
@@ -45,6 +47,7 @@ const (
 	NeedStagingQueue
 	NeedReportsBucket
 	NeedGraph
+	NeedExportQueue
 )
 
 // FromEnv reads the configuration from the environment and checks that what need names is present.
@@ -57,6 +60,7 @@ func fromLookup(get func(string) string, need Need) (Config, error) {
 		TableName:           get("TABLE_NAME"),
 		JobsQueueURL:        get("JOBS_QUEUE_URL"),
 		StagingQueueURL:     get("STAGING_QUEUE_URL"),
+		ExportQueueURL:      get("EXPORT_QUEUE_URL"),
 		ReportsBucket:       get("REPORTS_BUCKET"),
 		GraphSecretID:       get("GRAPH_SECRET_ID"),
 		GraphAuthorityHost:  orDefault(get("GRAPH_AUTHORITY_HOST"), DefaultAuthorityHost),
@@ -77,6 +81,7 @@ func fromLookup(get func(string) string, need Need) (Config, error) {
 	check(NeedStagingQueue, "STAGING_QUEUE_URL", c.StagingQueueURL)
 	check(NeedReportsBucket, "REPORTS_BUCKET", c.ReportsBucket)
 	check(NeedGraph, "GRAPH_SECRET_ID", c.GraphSecretID)
+	check(NeedExportQueue, "EXPORT_QUEUE_URL", c.ExportQueueURL)
 	if len(missing) > 0 {
 		return c, fmt.Errorf("config: missing environment variables: %s", strings.Join(missing, ", "))
 	}

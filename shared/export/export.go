@@ -187,6 +187,9 @@ func (r *Runner) Handle(ctx context.Context, req Request) (Result, error) {
 	if req.Action != actionMonthEnd {
 		return Result{}, domain.Errorf(domain.EInvalid, "export: unknown action %q (want \"month-end\")", req.Action)
 	}
+	if r.Store == nil || r.S3 == nil || r.Bucket == "" {
+		return Result{}, domain.Errorf(domain.EInternal, "export: the runner has no store, S3 client or bucket (use export.New)")
+	}
 	now := r.now()
 	month := req.Month
 	if month == "" && req.ScheduledTime != "" {

@@ -417,7 +417,7 @@ func TestKnownDataset(t *testing.T) {
 	m, files := e.files(t, r, month)
 	now := e.clock.Now()
 	prefix := "exports/2026/10/" + res.RunID + "/"
-	td.Cmp(t, m, td.Struct(&export.Manifest{
+	td.Cmp(t, m, td.SStruct(&export.Manifest{
 		FormatVersion: 1, Month: month, RunID: res.RunID, GeneratedAt: now, SoftwareVersion: "test-1.2.3",
 		RequestedBy: "job:export", Period: export.DateRange{From: "2026-10-01", To: "2026-10-31"},
 		Data: &export.DataRange{From: d1, To: d3, FirstTakenAt: time.Date(2026, 10, 1, 0, 30, 0, 0, time.UTC),
@@ -489,7 +489,7 @@ func sha(b []byte) string {
 }
 
 func fileWant(prefix, kind, name, contentType string, rows int, files map[string][]byte, now time.Time) any {
-	return td.Struct(export.File{Name: name, Kind: kind, Key: prefix + name, ContentType: contentType,
+	return td.SStruct(export.File{Name: name, Kind: kind, Key: prefix + name, ContentType: contentType,
 		Size: int64(len(files[kind])), SHA256: sha(files[kind]), Rows: rows, WrittenAt: now},
 		td.StructFields{"VersionID": td.NotEmpty()})
 }

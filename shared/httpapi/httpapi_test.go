@@ -20,6 +20,7 @@ import (
 	"github.com/seatwise/seatwise/shared/auth"
 	"github.com/seatwise/seatwise/shared/devauth"
 	"github.com/seatwise/seatwise/shared/domain"
+	"github.com/seatwise/seatwise/shared/export"
 	"github.com/seatwise/seatwise/shared/graph"
 	"github.com/seatwise/seatwise/shared/licensing"
 	"github.com/seatwise/seatwise/shared/localaws"
@@ -63,8 +64,9 @@ func newTestAPI(t *testing.T) *testAPI {
 		Numbers:   nums,
 		Staging: &staging.Service{Store: st, Graph: noGraph{}, Licensing: &licensing.Service{Store: st}, Numbers: nums,
 			Queue: queue.NewSender(sqsClient, stack.StagingQueueURL)},
-		Usage: &usageaudit.Service{Store: st, Jobs: queue.NewSender(sqsClient, stack.JobsQueueURL)},
-		Bulk:  newTestBulk(st, cfg, stack, &licensing.Bulk{Store: st}, nums),
+		Usage:   &usageaudit.Service{Store: st, Jobs: queue.NewSender(sqsClient, stack.JobsQueueURL)},
+		Bulk:    newTestBulk(st, cfg, stack, &licensing.Bulk{Store: st}, nums),
+		Exports: newTestExports(st, cfg, stack),
 	}
 	return &testAPI{TestAPI: tdhttp.NewTestAPI(t, New(deps)), store: st, tokens: tokens, sqs: sqsClient, stack: stack,
 		api: &api{Deps: deps}}
@@ -219,6 +221,8 @@ func TestAuthorization(t *testing.T) {
 			Status: store.BulkValidated, CreatedBy: "test", CreatedAt: time.Now(), UpdatedAt: time.Now()}, nil)
 		td.Require(t).CmpNoError(err)
 	}
+	// A month exported for the export routes (whose run, once queued, holds the month: 409 after the first).
+	month := ta.seedExport(t)
 
 	roles := []auth.Role{auth.Viewer, auth.CustomerAdmin, auth.ProviderAdmin}
 	for _, r := range ta.api.routes() {
@@ -226,7 +230,8 @@ func TestAuthorization(t *testing.T) {
 			for scopeName, scope := range map[string][]string{"all": {auth.AllCustomers}, "own": {own}} {
 				for target, id := range map[string]string{"own": own, "other": other} {
 					path := strings.ReplaceAll(strings.ReplaceAll(Prefix+r.path, ":id", id), ":userId", "u1")
-					path = strings.NewReplacer(":templateId", "t1", ":siteId", "s1", ":jobId", "j1", ":number", url.PathEscape(authNumber)).Replace(path)
+					path = strings.NewReplacer(":templateId", "t1", ":siteId", "s1", ":jobId", "j1", ":number", url.PathEscape(authNumber),
+						":month", month, ":name", export.FileName(month, export.KindAnonymised)).Replace(path)
 					name := fmt.Sprintf("%s %s as %s scope %s on %s", r.method, r.path, role, scopeName, target)
 					resp := ta.Name(name).Request(tdhttp.NewRequest(r.method, path, strings.NewReader(`{}`), "Content-Type", "application/json"))
 					if !r.policy.public {

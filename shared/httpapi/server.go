@@ -16,6 +16,7 @@ import (
 	"github.com/seatwise/seatwise/shared/auth"
 	"github.com/seatwise/seatwise/shared/bulkjob"
 	"github.com/seatwise/seatwise/shared/domain"
+	"github.com/seatwise/seatwise/shared/export"
 	"github.com/seatwise/seatwise/shared/licensing"
 	"github.com/seatwise/seatwise/shared/numbers"
 	"github.com/seatwise/seatwise/shared/sites"
@@ -77,6 +78,9 @@ type Deps struct {
 	Usage *usageaudit.Service
 	// Bulk uploads, validates, previews and applies mass-configuration files (the jobs queue applies them).
 	Bulk *bulkjob.Service
+	// Exports lists the month-end exports with their files, presigns their downloads and queues re-runs (its
+	// Trigger hands them to the export function).
+	Exports *export.Runner
 }
 
 // api holds the dependencies of the handlers.
@@ -109,7 +113,8 @@ var largeBodies = map[string]bodyLimit{
 func (a *api) routes() []route {
 	read := policy{min: auth.Viewer}
 	write := policy{min: auth.CustomerAdmin}
-	// The provider's business: licence factor rules (how usage is counted and billed) and the purchased pool.
+	// The provider's business: licence factor rules (how usage is counted and billed), the purchased pool and the
+	// month-end exports.
 	provider := policy{min: auth.ProviderAdmin}
 	return []route{
 		{http.MethodGet, "/health", policy{public: true}, a.health},
@@ -183,6 +188,10 @@ func (a *api) routes() []route {
 		{http.MethodPut, "/factors", policy{min: auth.ProviderAdmin, all: true}, a.saveProviderFactors},
 		{http.MethodGet, "/usage/history", read, a.usageHistory},
 		{http.MethodGet, "/alerts", read, a.listAlerts},
+		{http.MethodGet, "/exports", provider, a.listExports},
+		{http.MethodGet, "/exports/:month", provider, a.getExport},
+		{http.MethodPost, "/exports/:month/run", policy{min: auth.ProviderAdmin, all: true}, a.runExport},
+		{http.MethodGet, "/exports/:month/files/:name/url", provider, a.exportFileURL},
 	}
 }
 

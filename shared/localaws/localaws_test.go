@@ -60,6 +60,7 @@ func TestProvision(t *testing.T) {
 		"JobsDLQURL":      td.HasSuffix("/123456789012/seatwise-test-jobs-dlq"),
 		"StagingQueueURL": td.HasSuffix("/123456789012/seatwise-test-staging"),
 		"StagingDLQURL":   td.HasSuffix("/123456789012/seatwise-test-staging-dlq"),
+		"ExportQueueURL":  td.HasSuffix("/123456789012/seatwise-test-export"),
 		"Resources":       td.Len(td.Gte(8)),
 	}))
 
@@ -68,6 +69,7 @@ func TestProvision(t *testing.T) {
 			"TABLE_NAME=seatwise-test-table",
 			"JOBS_QUEUE_URL=" + st.JobsQueueURL,
 			"STAGING_QUEUE_URL=" + st.StagingQueueURL,
+			"EXPORT_QUEUE_URL=" + st.ExportQueueURL,
 			"REPORTS_BUCKET=seatwise-test-reports-123456789012",
 			"GRAPH_SECRET_ID=seatwise-test/graph-credentials",
 			"AWS_ENDPOINT_URL=" + st.Endpoint,

@@ -26,6 +26,7 @@ const (
 	jobsDLQID        = "JobsDLQ"
 	stagingQueueID   = "StagingQueue"
 	stagingDLQID     = "StagingDLQ"
+	exportQueueID    = "ExportQueue"
 	reportsBucketID  = "ReportsBucket"
 	frontendBucketID = "FrontendBucket"
 	graphSecretID    = "GraphSecret"
@@ -54,6 +55,7 @@ type Stack struct {
 	TableName       string
 	JobsQueueURL    string
 	StagingQueueURL string
+	ExportQueueURL  string
 	JobsDLQURL      string
 	StagingDLQURL   string
 	ReportsBucket   string
@@ -73,6 +75,7 @@ func (s *Stack) Env() []string {
 		"TABLE_NAME=" + s.TableName,
 		"JOBS_QUEUE_URL=" + s.JobsQueueURL,
 		"STAGING_QUEUE_URL=" + s.StagingQueueURL,
+		"EXPORT_QUEUE_URL=" + s.ExportQueueURL,
 		"REPORTS_BUCKET=" + s.ReportsBucket,
 		"GRAPH_SECRET_ID=" + s.GraphSecretID,
 		"AWS_ENDPOINT_URL=" + s.Endpoint,
@@ -137,6 +140,7 @@ func Provision(ctx context.Context, endpoint, templatePath, stackName string, cr
 		jobsDLQID:        &st.JobsDLQURL,
 		stagingQueueID:   &st.StagingQueueURL,
 		stagingDLQID:     &st.StagingDLQURL,
+		exportQueueID:    &st.ExportQueueURL,
 		reportsBucketID:  &st.ReportsBucket,
 		frontendBucketID: &st.FrontendBucket,
 		graphSecretID:    &st.GraphSecretID,

@@ -991,6 +991,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The month-end licence usage exports, newest month first: every month with files or a run, its current files (from its manifest: each file's name, size and SHA-256, then the manifest's own) and its latest run with its progress. Provider admins only. */
+        get: operations["listExports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/exports/{month}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The month, YYYY-MM */
+                month: components["parameters"]["month"];
+            };
+            cookie?: never;
+        };
+        /** @description One month's export: its files and its latest run (poll it every second or two while run.active is true: the new files replace the old as a whole once the run has written its manifest). Provider admins only. */
+        get: operations["getExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/exports/{month}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The month, YYYY-MM */
+                month: components["parameters"]["month"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Queues a run of the month's export (any month that has started and is within the two-year retention; the current month too): the export function computes it from the daily snapshots and, once its manifest is written, its files replace the month's as a whole. 409 while another run holds the month (the message says since when and who asked); 400 for a month that has not started or is past the retention. No body (or {}). Provider admins who see every customer (scope "*"). Audited (export.start). */
+        post: operations["runExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/exports/{month}/files/{name}/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The month, YYYY-MM */
+                month: components["parameters"]["month"];
+                /** @description A file name the month's manifest lists, or manifest.json */
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description A short-lived presigned GET of one of the month's files (the version its manifest names, as an attachment): fetch it without the API token. 404 for a name the manifest does not list. The files that name customers (the partner CSV and the raw JSON) need a scope of every customer (403 otherwise). Provider admins only. */
+        get: operations["exportFileUrl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1963,6 +2042,123 @@ export interface components {
              */
             onlyValid: boolean;
         };
+        /** @description One file of a month's export, as its manifest lists it (the manifest itself last). */
+        ExportFile: {
+            name: string;
+            /** @enum {string} */
+            kind: "anonymised" | "partner" | "snapshots" | "manifest";
+            contentType: string;
+            /** @description Bytes */
+            size: number;
+            /** @description The SHA-256 of its bytes (64 hex digits) */
+            sha256: string;
+            /** @description CSV data rows; the raw JSON's snapshots; the files the manifest names */
+            rows: number;
+            /** @description It holds customer names and ids (partner CSV, raw JSON): downloads need scope * */
+            namesCustomers: boolean;
+        };
+        /** @description A month's current export, as its manifest describes it. */
+        ExportManifest: {
+            runId: string;
+            /** Format: date-time */
+            generatedAt: string;
+            softwareVersion: string;
+            /** @description A person's subject, or "job:export" for the schedule */
+            requestedBy: string;
+            /** @description The month's first and last days */
+            period: {
+                /** Format: date */
+                from: string;
+                /** Format: date */
+                to: string;
+            };
+            /** @description The range of the snapshots read; null when the month had none */
+            data: {
+                /** Format: date */
+                from: string;
+                /** Format: date */
+                to: string;
+                /** Format: date-time */
+                firstTakenAt: string;
+                /** Format: date-time */
+                lastTakenAt: string;
+            } | null;
+            /** @description The factor rule versions the snapshots were counted with */
+            rulesVersions: number[];
+            counts: {
+                snapshots: number;
+                customers: number;
+                publicSectorCustomers: number;
+                sites: number;
+                partnerRows: number;
+                anonymisedRows: number;
+            };
+            files: components["schemas"]["ExportFile"][];
+        };
+        ExportProgress: {
+            /** @description Daily snapshots read */
+            snapshots: number;
+            /** @description Customers done */
+            customers: number;
+            /** @description Site scopes done */
+            sites: number;
+            /** @description Partner CSV rows written */
+            rows: number;
+            /** @description The customers expected at the end (the most with a snapshot on one day); 0 when unknown */
+            estimatedCustomers: number;
+        };
+        /** @description A month's latest export run. */
+        ExportRun: {
+            runId: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "removing";
+            /** @description What a running run does: reading, manifest, cleanup ("" otherwise) */
+            phase: string;
+            requestedBy: string;
+            /** Format: date-time */
+            requestedAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /**
+             * Format: date-time
+             * @description Its last progress report
+             */
+            heartbeatAt: string | null;
+            /** Format: date-time */
+            leaseUntil: string;
+            progress: components["schemas"]["ExportProgress"];
+            /** @description Why a failed run failed ("" otherwise) */
+            error: string;
+            /** @description Queued or running and holding the month: poll the month until it is false. A queued or running run that is not active stopped without saying so. */
+            active: boolean;
+        };
+        ExportMonth: {
+            /** @example 2026-10 */
+            month: string;
+            /**
+             * Format: date-time
+             * @description When the two-year retention removes the month
+             */
+            retainedUntil: string;
+            /** @description The month's current files; null while none were written */
+            manifest: components["schemas"]["ExportManifest"] | null;
+            /** @description The month's latest run; null when none is recorded */
+            run: components["schemas"]["ExportRun"] | null;
+        };
+        ExportDownload: {
+            name: string;
+            /**
+             * Format: uri
+             * @description A presigned GET: fetch it without the API token before expiresAt
+             */
+            url: string;
+            /** Format: date-time */
+            expiresAt: string;
+            size: number;
+            sha256: string;
+        };
     };
     responses: {
         /** @description An error. */
@@ -2003,6 +2199,8 @@ export interface components {
         to: string;
         jobId: string;
         bulkLimit: number;
+        /** @description The month, YYYY-MM */
+        month: string;
     };
     requestBodies: never;
     headers: never;
@@ -4141,6 +4339,114 @@ export interface operations {
                 };
             };
             401: components["responses"]["Error"];
+        };
+    };
+    listExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The months. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ExportMonth"][];
+                    };
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+        };
+    };
+    getExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The month, YYYY-MM */
+                month: components["parameters"]["month"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The month. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportMonth"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+        };
+    };
+    runExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The month, YYYY-MM */
+                month: components["parameters"]["month"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The month, its run queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportMonth"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            502: components["responses"]["Error"];
+        };
+    };
+    exportFileUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The month, YYYY-MM */
+                month: components["parameters"]["month"];
+                /** @description A file name the month's manifest lists, or manifest.json */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The download link. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDownload"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
         };
     };
 }
