@@ -20,7 +20,7 @@
 // SYNC_TIMEOUT_MS (default 30000), E2E_SCREENSHOTS=1 (also save a screenshot after every step).
 
 import { readFile } from 'node:fs/promises';
-import { BASE_URL, SYNC_TIMEOUT_MS, assert, createHarness, launchBrowser, until } from './harness.mjs';
+import { BASE_URL, SYNC_TIMEOUT_MS, api, assert, createHarness, launchBrowser, openSyncedCustomer, signIn, until } from './harness.mjs';
 
 const CUSTOMER = 'Contoso Dental';
 const TENANT = '7d3c7a6e-1c2b-4f7e-9a51-2f3e8c9b0a11';
@@ -35,65 +35,6 @@ const UNKNOWN_SKU = 'NOT_A_REAL_SKU_E2E';
 const { step, pageErrors, newPage, run } = createHarness({ stepTimeoutMs: 20_000, screenshotPrefix: 'bulk-' });
 
 const squash = (s) => (s ?? '').replace(/\s+/g, ' ').trim();
-
-async function signIn(page, role, name) {
-  await page.goto(`${BASE_URL}/#/signin`);
-  await page.getByRole('heading', { name: 'Sign in to Seatwise' }).waitFor();
-  await page.getByLabel('Role', { exact: true }).selectOption(role);
-  await page.getByLabel('Scope', { exact: true }).fill('*');
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Customers', level: 1 }).waitFor();
-  await page.getByLabel('Signed-in user', { exact: true }).getByText(role, { exact: true }).waitFor();
-}
-
-/** Opens a customer from the customers list, adding it and syncing it first when needed; returns its hash. */
-async function openSyncedCustomer(page, name, tenant) {
-  await page.goto(`${BASE_URL}/#/customers`);
-  const customersTable = page.getByRole('table', { name: 'Customers' });
-  await customersTable.waitFor();
-  const link = customersTable.getByRole('link', { name, exact: true });
-  await until(async () => (await customersTable.locator('tbody tr').count()) > 0 && (await customersTable.getAttribute('aria-busy')) !== 'true', 10_000, 'the customers list');
-  if ((await link.count()) === 0) {
-    const form = page.getByRole('form', { name: 'Add customer' });
-    await form.getByLabel('Name', { exact: true }).fill(name);
-    await form.getByLabel('Microsoft tenant id', { exact: true }).fill(tenant);
-    await form.getByRole('button', { name: 'Add customer' }).click();
-    await link.waitFor();
-    console.log(`     added ${name}`);
-  }
-  const hash = (await link.first().getAttribute('href')) || '';
-  await link.first().click();
-  await page.getByRole('heading', { name, level: 1 }).waitFor();
-  const status = page.locator('[data-sync-status]').first();
-  await status.waitFor();
-  await page.getByRole('table', { name: 'Licences' }).locator('tbody tr[data-sku-id], tbody tr.message-row:not(:has-text("Loading"))').first().waitFor();
-  const listed = page.getByRole('table', { name: 'Licences' }).locator(`tr[data-sku-id="${SPB}"]`);
-  if ((await status.getAttribute('data-sync-status')) !== 'ok' || (await listed.count()) === 0) {
-    await page.getByRole('button', { name: 'Sync now' }).click();
-    const st = await until(async () => {
-      const s = await status.getAttribute('data-sync-status');
-      return s === 'ok' || s === 'failed' ? s : null;
-    }, SYNC_TIMEOUT_MS, `the sync of ${name} to finish`);
-    assert(st === 'ok', `the sync of ${name} failed: ${await page.locator('.sync-msg').textContent()}`);
-    console.log(`     synced ${name}`);
-  }
-  await listed.waitFor();
-  return hash;
-}
-
-/** The API as the signed-in user (to read the users the file is built from). */
-function api(page, method, path, body) {
-  return page.evaluate(
-    async ({ method, path, body }) => {
-      const headers = { Authorization: `Bearer ${sessionStorage.getItem('seatwise.token')}`, 'Content-Type': 'application/json' };
-      const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await r.text();
-      return { status: r.status, body: text ? JSON.parse(text) : null };
-    },
-    { method, path, body },
-  );
-}
 
 /** Every user of the customer, through the paged list. */
 async function allUsers(page, customerId) {

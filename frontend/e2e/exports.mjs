@@ -17,7 +17,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { BASE_URL, SYNC_TIMEOUT_MS, assert, createHarness, launchBrowser, until } from './harness.mjs';
+import { BASE_URL, SYNC_TIMEOUT_MS, api, assert, createHarness, launchBrowser, signIn, until } from './harness.mjs';
 
 const CUSTOMER = 'Contoso Dental';
 const TENANT = '7d3c7a6e-1c2b-4f7e-9a51-2f3e8c9b0a11';
@@ -36,36 +36,6 @@ const nextMonth = (() => {
 })();
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const monthLabel = (m) => `${MONTHS[Number(m.slice(5, 7)) - 1]} ${m.slice(0, 4)}`;
-
-async function signIn(page, role, name, scope = '*') {
-  await page.goto(`${BASE_URL}/#/signin`);
-  await page.getByRole('heading', { name: 'Sign in to Seatwise' }).waitFor();
-  await page.getByLabel('Role', { exact: true }).selectOption(role);
-  await page.getByLabel('Scope', { exact: true }).fill(scope);
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Customers', level: 1 }).waitFor();
-  await page.getByLabel('Signed-in user', { exact: true }).getByText(role, { exact: true }).waitFor();
-}
-
-/** The API as the signed-in user. */
-function api(page, method, path, body) {
-  return page.evaluate(
-    async ({ method, path, body }) => {
-      const headers = { Authorization: `Bearer ${sessionStorage.getItem('seatwise.token')}`, 'Content-Type': 'application/json' };
-      const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await r.text();
-      let parsed = null;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        parsed = text;
-      }
-      return { status: r.status, body: parsed };
-    },
-    { method, path, body },
-  );
-}
 
 /** Makes sure Contoso Dental exists, is synced and has today's snapshot (Refresh); returns its id. */
 async function ensureSnapshot(page) {

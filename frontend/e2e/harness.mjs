@@ -140,3 +140,72 @@ export function createHarness({ stepTimeoutMs, screenshotPrefix = '' }) {
 
   return { step, pageErrors, newPage, run };
 }
+
+/** Signs in through the local sign-in page with a role and a customer scope ("*" = all customers). */
+export async function signIn(page, role, name, scope = '*') {
+  await page.goto(`${BASE_URL}/#/signin`);
+  await page.getByRole('heading', { name: 'Sign in to Seatwise' }).waitFor();
+  await page.getByLabel('Role', { exact: true }).selectOption(role);
+  await page.getByLabel('Scope', { exact: true }).fill(scope);
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Customers', level: 1 }).waitFor();
+  await page.getByLabel('Signed-in user', { exact: true }).getByText(role, { exact: true }).waitFor();
+}
+
+/**
+ * Opens a customer from the customers list, adding it and syncing it first when needed (not synced, or the SKU
+ * skuId not listed yet); returns its hash.
+ */
+export async function openSyncedCustomer(page, name, tenant, skuId = 'cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46') {
+  await page.goto(`${BASE_URL}/#/customers`);
+  const customersTable = page.getByRole('table', { name: 'Customers' });
+  await customersTable.waitFor();
+  const link = customersTable.getByRole('link', { name, exact: true });
+  await until(async () => (await customersTable.locator('tbody tr').count()) > 0 && (await customersTable.getAttribute('aria-busy')) !== 'true', 10_000, 'the customers list');
+  if ((await link.count()) === 0) {
+    const form = page.getByRole('form', { name: 'Add customer' });
+    await form.getByLabel('Name', { exact: true }).fill(name);
+    await form.getByLabel('Microsoft tenant id', { exact: true }).fill(tenant);
+    await form.getByRole('button', { name: 'Add customer' }).click();
+    await link.waitFor();
+    console.log(`     added ${name}`);
+  }
+  const hash = (await link.first().getAttribute('href')) || '';
+  await link.first().click();
+  await page.getByRole('heading', { name, level: 1 }).waitFor();
+  const status = page.locator('[data-sync-status]').first();
+  await status.waitFor();
+  await page.getByRole('table', { name: 'Licences' }).locator('tbody tr[data-sku-id], tbody tr.message-row:not(:has-text("Loading"))').first().waitFor();
+  const listed = page.getByRole('table', { name: 'Licences' }).locator(`tr[data-sku-id="${skuId}"]`);
+  if ((await status.getAttribute('data-sync-status')) !== 'ok' || (await listed.count()) === 0) {
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    const st = await until(async () => {
+      const s = await status.getAttribute('data-sync-status');
+      return s === 'ok' || s === 'failed' ? s : null;
+    }, SYNC_TIMEOUT_MS, `the sync of ${name} to finish`);
+    assert(st === 'ok', `the sync of ${name} failed: ${await page.locator('.sync-msg').textContent()}`);
+    console.log(`     synced ${name}`);
+  }
+  await listed.waitFor();
+  return hash;
+}
+
+/** Calls the API as the signed-in user (the page's token); the body is parsed as JSON when it is JSON. */
+export function api(page, method, path, body) {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const headers = { Authorization: `Bearer ${sessionStorage.getItem('seatwise.token')}`, 'Content-Type': 'application/json' };
+      const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await r.text();
+      let parsed = null;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        parsed = text;
+      }
+      return { status: r.status, body: parsed };
+    },
+    { method, path, body },
+  );
+}
