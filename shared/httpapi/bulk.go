@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -296,7 +297,12 @@ func (a *api) getBulkJob(c echo.Context) error {
 	return c.JSON(http.StatusOK, viewJob(job))
 }
 
-func (a *api) bulkProblems(c echo.Context) error {
+func (a *api) bulkProblems(c echo.Context) error { return bulkRows(a, c, (*bulkjob.Service).Problems) }
+
+func (a *api) bulkResults(c echo.Context) error { return bulkRows(a, c, (*bulkjob.Service).Results) }
+
+// bulkRows answers one page of a job's rows (its problems or its results), read by list.
+func bulkRows[T any](a *api, c echo.Context, list func(*bulkjob.Service, context.Context, string, string, string, int) (store.Page[T], error)) error {
 	svc, err := a.bulk()
 	if err != nil {
 		return err
@@ -305,12 +311,12 @@ func (a *api) bulkProblems(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := svc.Problems(c.Request().Context(), c.Param("id"), c.Param("jobId"), cursor, limit)
+	page, err := list(svc, c.Request().Context(), c.Param("id"), c.Param("jobId"), cursor, limit)
 	if err != nil {
 		return err
 	}
 	if page.Items == nil {
-		page.Items = []bulkjob.Problem{}
+		page.Items = []T{}
 	}
 	return c.JSON(http.StatusOK, page)
 }
@@ -336,25 +342,6 @@ func (a *api) bulkPreview(c echo.Context) error {
 		pre.Seats = []store.BulkSeat{}
 	}
 	return c.JSON(http.StatusOK, pre)
-}
-
-func (a *api) bulkResults(c echo.Context) error {
-	svc, err := a.bulk()
-	if err != nil {
-		return err
-	}
-	cursor, limit, err := bulkPage(c)
-	if err != nil {
-		return err
-	}
-	page, err := svc.Results(c.Request().Context(), c.Param("id"), c.Param("jobId"), cursor, limit)
-	if err != nil {
-		return err
-	}
-	if page.Items == nil {
-		page.Items = []bulkjob.RowResult{}
-	}
-	return c.JSON(http.StatusOK, page)
 }
 
 // bulkResultsCSV sends every row's result as CSV, gzip-compressed when the client takes it (a file of 50,000 rows
