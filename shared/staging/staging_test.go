@@ -130,7 +130,7 @@ func newEnv(t *testing.T, delay time.Duration, nums ...string) *env {
 		AuthorityHost: running.AuthorityHost(), BaseURL: running.GraphURL(), RootCAs: running.CertPool(),
 		ClientID: graphsim.ClientID, ClientSecret: graphsim.ClientSecret, MaxRetries: 6, OperationPollInterval: 20 * time.Millisecond,
 	}))(t)
-	st := store.New(dynamodb.NewFromConfig(cfg), stack.TableName)
+	st := store.New(store.TxIsolated(dynamodb.NewFromConfig(cfg)), stack.TableName) // as the local stack: moto's transactions are not atomic
 	sqsClient := sqs.NewFromConfig(cfg)
 	clk := &clock{}
 	log := quiet()
