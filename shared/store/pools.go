@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/seatwise/seatwise/shared/domain"
 )
@@ -65,36 +64,11 @@ func (s *Store) PutPool(ctx context.Context, p domain.LicencePool, version int64
 		after.Acquired = map[string]int{}
 	}
 	after.Version, after.UpdatedAt = version+1, at
-	item, err := attributevalue.MarshalMap(poolItem{PK: customerPK(p.CustomerID), SK: poolSK, Kind: "pool", LicencePool: after})
-	if err != nil {
-		return domain.LicencePool{}, fmt.Errorf("marshal the licence pool of %s: %w", p.CustomerID, err)
-	}
-	put := &types.Put{TableName: &s.table, Item: item, ConditionExpression: ptr("attribute_not_exists(PK)")}
-	if version > 0 {
-		put.ConditionExpression = ptr("#ver = :v")
-		put.ExpressionAttributeNames = map[string]string{"#ver": "Version"}
-		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(version)}
-	}
-	audit, err := s.auditItem(domain.AuditRecord{
-		At: at, Actor: actor, CustomerID: p.CustomerID, Action: "pool.update", Before: before, After: after, Outcome: "ok",
-	})
+	err = s.putCustomerVersioned(ctx, p.CustomerID, "the licence pool of customer "+p.CustomerID,
+		poolItem{PK: customerPK(p.CustomerID), SK: poolSK, Kind: "pool", LicencePool: after}, version,
+		domain.AuditRecord{At: at, Actor: actor, CustomerID: p.CustomerID, Action: "pool.update", Before: before, After: after, Outcome: "ok"})
 	if err != nil {
 		return domain.LicencePool{}, err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(customerPK(p.CustomerID), metaSK),
-			ConditionExpression: ptr("attribute_exists(PK)")}},
-		{Put: put},
-		{Put: &types.Put{TableName: &s.table, Item: audit}},
-	}})
-	switch failed := failedConditions(err); {
-	case err == nil:
-		return after, nil
-	case failed[0]:
-		return domain.LicencePool{}, domain.Errorf(domain.ENotFound, "customer %s not found", p.CustomerID)
-	case failed[1]:
-		return domain.LicencePool{}, stale("the licence pool of customer %s", p.CustomerID)
-	default:
-		return domain.LicencePool{}, fmt.Errorf("put the licence pool of %s: %w", p.CustomerID, err)
-	}
+	return after, nil
 }

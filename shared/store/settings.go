@@ -52,36 +52,48 @@ func (s *Store) PutSettings(ctx context.Context, set domain.Settings, version in
 	}
 	after := set
 	after.Version, after.UpdatedAt = version+1, at
-	item, err := attributevalue.MarshalMap(settingsItem{PK: customerPK(set.CustomerID), SK: settingsSK, Kind: "settings", Settings: after})
+	err = s.putCustomerVersioned(ctx, set.CustomerID, "the settings of customer "+set.CustomerID,
+		settingsItem{PK: customerPK(set.CustomerID), SK: settingsSK, Kind: "settings", Settings: after}, version,
+		domain.AuditRecord{At: at, Actor: actor, CustomerID: set.CustomerID, Action: "settings.update", Before: before, After: after, Outcome: "ok"})
 	if err != nil {
-		return domain.Settings{}, fmt.Errorf("marshal settings of %s: %w", set.CustomerID, err)
+		return domain.Settings{}, err
 	}
-	put := &types.Put{TableName: &s.table, Item: item, ConditionExpression: ptr("attribute_not_exists(PK)")}
+	return after, nil
+}
+
+// putCustomerVersioned writes one versioned item of a customer (settings, licence pool) with its audit record, in
+// one transaction that also checks the customer exists. version is the version the caller read (0 = none saved
+// yet, the item must not exist). Errors: ENotFound (no such customer), EConflict naming what (saved by someone
+// else since).
+func (s *Store) putCustomerVersioned(ctx context.Context, customerID, what string, item any, version int64, rec domain.AuditRecord) error {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return fmt.Errorf("marshal %s: %w", what, err)
+	}
+	put := &types.Put{TableName: &s.table, Item: av, ConditionExpression: ptr("attribute_not_exists(PK)")}
 	if version > 0 {
 		put.ConditionExpression = ptr("#ver = :v")
 		put.ExpressionAttributeNames = map[string]string{"#ver": "Version"}
 		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(version)}
 	}
-	audit, err := s.auditItem(domain.AuditRecord{
-		At: at, Actor: actor, CustomerID: set.CustomerID, Action: "settings.update", Before: before, After: after, Outcome: "ok",
-	})
+	audit, err := s.auditItem(rec)
 	if err != nil {
-		return domain.Settings{}, err
+		return err
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(customerPK(set.CustomerID), metaSK),
+		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(customerPK(customerID), metaSK),
 			ConditionExpression: ptr("attribute_exists(PK)")}},
 		{Put: put},
 		{Put: &types.Put{TableName: &s.table, Item: audit}},
 	}})
 	switch failed := failedConditions(err); {
 	case err == nil:
-		return after, nil
+		return nil
 	case failed[0]:
-		return domain.Settings{}, domain.Errorf(domain.ENotFound, "customer %s not found", set.CustomerID)
+		return domain.Errorf(domain.ENotFound, "customer %s not found", customerID)
 	case failed[1]:
-		return domain.Settings{}, stale("the settings of customer %s", set.CustomerID)
+		return stale("%s", what)
 	default:
-		return domain.Settings{}, fmt.Errorf("put settings of %s: %w", set.CustomerID, err)
+		return fmt.Errorf("put %s: %w", what, err)
 	}
 }
